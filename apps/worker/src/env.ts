@@ -1,0 +1,24 @@
+import { z } from "zod";
+
+/** The worker's configuration, parsed once at start-up; nothing else reads process.env. */
+const workerEnvSchema = z.object({
+  KAFKA_BROKERS: z.string().min(1).default("127.0.0.1:9092"),
+  SCHEMA_REGISTRY_URL: z.url().default("http://127.0.0.1:8081/apis/ccompat/v7"),
+  CASSANDRA_CONTACT_POINTS: z.string().min(1).default("127.0.0.1"),
+  CASSANDRA_PORT: z.coerce.number().int().positive().default(9042),
+  CASSANDRA_LOCAL_DC: z.string().min(1).default("datacenter1"),
+  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+});
+
+export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+
+export function parseWorkerEnv(source: NodeJS.ProcessEnv): WorkerEnv {
+  const result = workerEnvSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid worker environment: ${problems}`);
+  }
+  return result.data;
+}
+
+export const env = parseWorkerEnv(process.env);

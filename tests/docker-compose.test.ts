@@ -1,0 +1,58 @@
+import { existsSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+/** docker-compose.yml cannot run on machines without a Docker engine; this keeps it consistent with the native stack. */
+interface ComposeService {
+  image?: string;
+  ports?: string[];
+  command?: string | string[];
+  environment?: Record<string, string | number>;
+}
+const compose = parse(readFileSync("docker-compose.yml", "utf8")) as {
+  services: Record<string, ComposeService>;
+  configs: Record<string, { content: string }>;
+};
+
+describe("docker-compose.yml", () => {
+  it("has the same components as the native stack, at the same versions", () => {
+    const { services } = compose;
+    for (const name of ["kafka", "connect", "registry", "cassandra", "redis", "setup", "web"]) {
+      expect(services[name], name).toBeDefined();
+    }
+    expect(services.kafka!.image).toBe("apache/kafka:3.9.1");
+    expect(services.connect!.image).toBe("apache/kafka:3.9.1");
+    expect(services.registry!.image).toBe("apicurio/apicurio-registry:3.0.9");
+    expect(services.cassandra!.image).toMatch(/^cassandra:5\.0/);
+  });
+
+  it("publishes ports on 127.0.0.1 only, on the native stack's port numbers", () => {
+    const published = Object.values(compose.services).flatMap((s) => s.ports ?? []);
+    expect(published.length).toBeGreaterThan(0);
+    for (const port of published) expect(port).toMatch(/^127\.0\.0\.1:/);
+    const hostPorts = published.map((p) => p.split(":")[1]).sort();
+    expect(hostPorts).toEqual(["3000", "6379", "8081", "8083", "9042", "9092"]);
+  });
+
+  it("bootstraps with the repository's own setup script and fills every connector placeholder", () => {
+    const setup = compose.services.setup!;
+    expect(setup.command).toEqual(["bash", "scripts/setup-kafka.sh"]);
+    expect(existsSync("scripts/setup-kafka.sh")).toBe(true);
+    const placeholders = new Set<string>();
+    for (const file of ["kafka/connect/interactions-sink.json"]) {
+      for (const m of readFileSync(file, "utf8").matchAll(/\$\{([A-Z0-9_]+)\}/g)) placeholders.add(m[1]!);
+    }
+    // scripts/setup/main.ts fills these from the CONNECT_* variables the setup service sets.
+    expect([...placeholders].sort()).toEqual(["CASSANDRA_CONTACT_POINTS", "CASSANDRA_LOCAL_DC", "CASSANDRA_PORT", "REGISTRY_V2_URL"]);
+    expect(setup.environment?.CONNECT_REGISTRY_V2_URL).toMatch(/\/apis\/registry\/v2$/);
+    expect(setup.environment?.CONNECT_CASSANDRA_CONTACT_POINTS).toBe("cassandra");
+  });
+
+  it("gives Connect the plugin folder the plugin builder fills", () => {
+    expect(compose.configs["connect-properties"]!.content).toContain("plugin.path=/opt/connect-plugins");
+    const builder = JSON.stringify(compose.services["connect-plugins"]!.command);
+    expect(builder).toContain("kafka/cassandra-sink/pom.xml");
+    const pomPath = /-f (scripts\/stack\/maven\/[\w.-]+\.xml) dependency:copy-dependencies/.exec(builder)?.[1];
+    expect(pomPath && existsSync(pomPath), `converter POM ${pomPath} exists`).toBe(true);
+  });
+});
