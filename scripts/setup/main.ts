@@ -4,7 +4,7 @@
  * changes nothing and succeeds. Entry point of scripts/setup-kafka.sh.
  */
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import kafkajs from "kafkajs";
 import { connectCassandra, applyCqlFolder, parseContactPoints } from "@taskflow/cassandra";
 import { findContractsDir, loadTopicCatalog } from "@taskflow/events";
 import { ensureConnectors, loadConnectorDefinitions } from "./connectors.ts";
@@ -13,6 +13,8 @@ import { httpJson } from "./http.ts";
 import { ensureSchemas } from "./schemas.ts";
 import { ensureTopics } from "./topics.ts";
 import { waitFor } from "./wait-for.ts";
+
+const { Kafka, logLevel } = kafkajs;
 
 async function main(): Promise<void> {
   const env = parseSetupEnv(process.env);

@@ -1,6 +1,8 @@
-import type { Admin, ITopicConfig } from "kafkajs";
-import { ConfigResourceTypes } from "kafkajs";
+import kafkajs, { type Admin, type ITopicConfig } from "kafkajs";
 import type { TopicSpec } from "@taskflow/events";
+
+// NOTE: kafkajs is CommonJS; Node's ESM loader only exposes its default export.
+const { ConfigResourceTypes } = kafkajs;
 
 /**
  * Creates missing topics and brings retention of existing ones to the catalog's

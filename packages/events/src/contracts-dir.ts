@@ -18,7 +18,8 @@ export function findContractsDir(override?: string): string {
     dir = parent;
   }
   // Fall back to the working directory (e.g. `next start` run from apps/web or the root).
-  for (const base of [process.cwd(), resolve(process.cwd(), ".."), resolve(process.cwd(), "../..")]) {
+  const cwd = process.cwd();
+  for (const base of [cwd, resolve(/*turbopackIgnore: true*/ cwd, ".."), resolve(/*turbopackIgnore: true*/ cwd, "../..")]) {
     if (existsSync(join(base, "kafka", "topics.json"))) return join(base, "kafka");
   }
   throw new Error("Cannot find the kafka/ contracts folder (kafka/topics.json); pass its path explicitly.");

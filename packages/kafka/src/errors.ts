@@ -13,19 +13,24 @@ export type FailureKind = "retriable" | "fatal";
 
 /** Base class of this package's errors; `retriable` answers "try again later?". */
 export class TaskflowKafkaError extends Error {
+  // NOTE: names are literals, not `new.target.name`: bundlers minify class names
+  // (Next turned it into "b"), and these names end up in logs.
+  override name = "TaskflowKafkaError";
   readonly retriable: boolean;
   constructor(message: string, options: { retriable: boolean; cause?: unknown }) {
     super(message, { cause: options.cause });
-    this.name = new.target.name;
     this.retriable = options.retriable;
   }
 }
 
 /** `send()` failed; `retriable` tells transient from permanent failures. */
-export class KafkaSendError extends TaskflowKafkaError {}
+export class KafkaSendError extends TaskflowKafkaError {
+  override name = "KafkaSendError";
+}
 
 /** The caller's deadline passed before the broker acknowledged. */
 export class DeadlineExceededError extends TaskflowKafkaError {
+  override name = "DeadlineExceededError";
   constructor(readonly timeoutMs: number) {
     // NOTE: kafkajs cannot cancel an in-flight request, so the record may still be
     // written after this error; consumers must tolerate duplicates (they do: the
@@ -36,6 +41,7 @@ export class DeadlineExceededError extends TaskflowKafkaError {
 
 /** The value does not match its contract (zod or Avro); never worth retrying. */
 export class InvalidRecordError extends TaskflowKafkaError {
+  override name = "InvalidRecordError";
   constructor(message: string, cause?: unknown) {
     super(message, { retriable: false, cause });
   }
@@ -43,6 +49,7 @@ export class InvalidRecordError extends TaskflowKafkaError {
 
 /** The subject has no such schema in the registry: setup has not registered it. */
 export class SchemaNotRegisteredError extends TaskflowKafkaError {
+  override name = "SchemaNotRegisteredError";
   constructor(subject: string, cause?: unknown) {
     super(`schema is not registered under subject "${subject}" (run the setup script)`, { retriable: false, cause });
   }

@@ -12,11 +12,16 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-type Level = keyof Logger;
+export type LogLevel = keyof Logger;
+const LEVEL_ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
-/** One JSON object per line on stdout (debug/info) or stderr (warn/error). */
-export function jsonLinesLogger(base: LogFields = {}): Logger {
-  const write = (level: Level, message: string, fields?: LogFields) => {
+/**
+ * One JSON object per line on stdout (debug/info) or stderr (warn/error), with
+ * `base` merged into every line; lines below `minLevel` (default info) are dropped.
+ */
+export function jsonLinesLogger(base: LogFields = {}, minLevel: LogLevel = "info"): Logger {
+  const write = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (LEVEL_ORDER[level] < LEVEL_ORDER[minLevel]) return;
     const line = JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...base, ...serializeFields(fields) });
     if (level === "warn" || level === "error") process.stderr.write(`${line}\n`);
     else process.stdout.write(`${line}\n`);

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# npm run stack:down [name...] — stops what this project started, and only that:
+# every process with a pid file in .stack/run (the stack's components, and
+# other project processes such as the web app that record theirs there).
+# With names, stops only those. A Redis (or anything else) this project did
+# not start is never touched. Idempotent: stopping a stopped stack is a no-op.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+T0=$(stack_now_us)
+mkdir -p "$STACK_RUN_DIR" "$STACK_STATE_DIR"
+exec 9>"$STACK_STATE_DIR/lock"
+if ! flock -n 9; then
+  stack_log "stack: another stack:up/stack:down is running; waiting for it"
+  flock -w 900 9 || stack_die "gave up waiting for the other stack:up/stack:down"
+fi
+
+# Stop order: apps that record pids here first (they use the stack), then
+# Connect (it uses Kafka), then the rest.
+others=()
+for f in "$STACK_RUN_DIR"/*.pid; do
+  [[ -e "$f" ]] || continue
+  name=$(basename "$f" .pid)
+  [[ " ${STACK_COMPONENTS[*]} " == *" $name "* ]] || others+=("$name")
+done
+order=("${others[@]}" "${STACK_COMPONENTS[@]}")
+
+if (($# > 0)); then
+  wanted=" $* "
+  selected=()
+  for name in "${order[@]}"; do
+    [[ "$wanted" == *" $name "* ]] && selected+=("$name")
+  done
+  order=("${selected[@]}")
+fi
+
+# Phase 1 ends with Connect gone before Kafka gets SIGTERM (its worker would
+# otherwise spin on a vanishing broker); the rest are independent and stop
+# in parallel.
+first=()
+rest=()
+for name in "${order[@]}"; do
+  case "$name" in
+    kafka | registry | cassandra | redis) rest+=("$name") ;;
+    *) first+=("$name") ;;
+  esac
+done
+
+stopped_any=0
+for group in first rest; do
+  declare -n members=$group
+  signalled=()
+  for name in "${members[@]}"; do
+    if stack_signal "$name"; then
+      signalled+=("$name")
+    elif [[ "$name" == redis ]] && stack_redis_ping; then
+      stack_log "redis: external (not started by this stack), left running"
+    fi
+  done
+  for name in "${signalled[@]}"; do
+    stack_wait_stopped "$name" "$(stack_stop_timeout "$name")"
+    stopped_any=1
+  done
+  unset -n members
+done
+
+if ((stopped_any)); then
+  stack_log "stack: down in $(stack_since "$T0")"
+else
+  stack_log "stack: nothing of ours was running"
+fi
