@@ -52,6 +52,7 @@ stopped_any=0
 for group in first rest; do
   declare -n members=$group
   signalled=()
+  t_signal=$(stack_now_us)
   for name in "${members[@]}"; do
     if stack_signal "$name"; then
       signalled+=("$name")
@@ -60,7 +61,7 @@ for group in first rest; do
     fi
   done
   for name in "${signalled[@]}"; do
-    stack_wait_stopped "$name" "$(stack_stop_timeout "$name")"
+    stack_wait_stopped "$name" "$(stack_stop_timeout "$name")" "$t_signal"
     stopped_any=1
   done
   unset -n members

@@ -49,7 +49,7 @@ STACK_REGISTRY_VERSION=3.0.9
 STACK_CONVERTER_VERSION=2.6.13.Final
 STACK_CASSANDRA_VERSION=5.0.9
 
-# Start order matters for down.sh (reverse dependencies): Connect needs Kafka.
+# The stack's components, in stop order (Connect uses Kafka, so it goes first).
 STACK_COMPONENTS=(connect kafka registry cassandra redis)
 
 # ------------------------------------------------------------------- java
@@ -133,18 +133,26 @@ stack_proc_start() {
 }
 
 # Prints the pid recorded for <name> when that process is alive and is the one
-# we started: a pid reused by another process after a crash or reboot started
-# later than the pid file was written, so it is not ours.
+# that was started, not another that reused the pid after a crash or reboot.
+# The stack's servers run with their data folder as working directory, which
+# identifies them without trusting clocks. Other project processes with a pid
+# file here (e.g. the web app) must have started no later than the file was
+# written (a reused pid starts later; the slack allows for clock steps).
 stack_pid() {
-  local pidfile pid started written
-  pidfile=$(stack_pidfile "$1")
+  local name=$1 pidfile pid started written data_dir
+  pidfile=$(stack_pidfile "$name")
   [[ -f "$pidfile" ]] || return 1
   pid=$(<"$pidfile")
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
-  started=$(stack_proc_start "$pid") || return 1
-  written=$(stat -c %Y "$pidfile")
-  ((started <= written + 2)) || return 1
+  if [[ " ${STACK_COMPONENTS[*]} " == *" $name "* ]]; then
+    data_dir=$(cd "$STACK_DATA_DIR/$name" 2>/dev/null && pwd -P) || return 1
+    [[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$data_dir" ]] || return 1
+  else
+    started=$(stack_proc_start "$pid") || return 1
+    written=$(stat -c %Y "$pidfile")
+    ((started <= written + 60)) || return 1
+  fi
   printf '%s\n' "$pid"
 }
 
@@ -212,10 +220,10 @@ stack_signal() {
 }
 
 # Waits up to <timeout> seconds for <name> to exit after stack_signal, then
-# SIGKILLs it; removes its pid file. Prints how it went.
+# SIGKILLs it; removes its pid file. Prints how long it took since [t0] (a
+# stack_now_us value taken when it was signalled; default now).
 stack_wait_stopped() {
-  local name=$1 timeout=$2 pid t0
-  t0=$(stack_now_us)
+  local name=$1 timeout=$2 t0=${3:-$(stack_now_us)} pid
   if pid=$(stack_pid "$name"); then
     while kill -0 "$pid" 2>/dev/null; do
       if (($(stack_now_us) - t0 > timeout * 1000000)); then

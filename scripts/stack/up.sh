@@ -27,6 +27,7 @@ fi
 RUN_TMP="$STACK_STATE_DIR/tmp"
 rm -rf "$RUN_TMP"
 mkdir -p "$RUN_TMP"
+trap 'rm -rf "$RUN_TMP"' EXIT
 
 SINK_MODULE="$STACK_REPO_ROOT/kafka/cassandra-sink"
 SINK_PLUGIN="$STACK_PLUGIN_DIR/taskflow-cassandra-sink"
@@ -117,6 +118,7 @@ fetch_registry() {
   stack_mvn -f "$pom" dependency:copy -DoutputDirectory="$work" >"$log" 2>&1 ||
     fail_with_log "registry: download failed (mvn, see $log)" "$log" || return 1
   tar -xzf "$work"/apicurio-registry-app-*-all.tar.gz -C "$work/app"
+  rm -f "$work"/apicurio-registry-app-*-all.tar.gz   # ~100 MiB, kept in ~/.m2
   [[ -f "$work/app/apicurio-registry-app-$STACK_REGISTRY_VERSION-runner.jar" ]] ||
     fail_with_log "registry: the archive has no runner jar" "$log" || return 1
   rm -rf "$dest"
@@ -231,6 +233,19 @@ inspect() { # name -> STATE/PID
     owner=$(stack_port_owner "$port")
     stack_die "$name: port $port is already in use by a process this stack did not start${owner:+ ($owner)}; stop it or free the port"
   fi
+  # Its other ports must be free too, or it dies half-way through start-up.
+  local other_ports
+  case "$name" in
+    kafka) other_ports=("$STACK_KAFKA_CONTROLLER_PORT") ;;
+    cassandra) other_ports=("$STACK_CASSANDRA_STORAGE_PORT" "$STACK_CASSANDRA_JMX_PORT") ;;
+    *) other_ports=() ;;
+  esac
+  for port in "${other_ports[@]}"; do
+    if stack_port_open "$port"; then
+      owner=$(stack_port_owner "$port")
+      stack_die "$name: needs port $port, which is already in use${owner:+ ($owner)}"
+    fi
+  done
   STATE[$name]=stopped
 }
 
@@ -244,7 +259,8 @@ launch() { # name cwd cmd...
   shift 2
   local log="$STACK_LOG_DIR/$name.log"
   [[ -f "$log" ]] && mv -f "$log" "$log.1"   # keep the previous run's log
-  (cd "$cwd" && exec setsid "$@") >"$log" 2>&1 </dev/null &
+  # 9>&-: the server must not inherit (and so hold for ever) the stack lock.
+  (cd "$cwd" && exec setsid "$@" 9>&-) >"$log" 2>&1 </dev/null &
   PID[$name]=$!
   printf '%s\n' "${PID[$name]}" >"$(stack_pidfile "$name")"
   STARTED_AT[$name]=$(stack_now_us)
@@ -321,6 +337,8 @@ start_cassandra() {
     -XX:G1RSetUpdatingPauseTimePercent=5 -XX:MaxGCPauseMillis=300
     -XX:InitiatingHeapOccupancyPercent=70
     -XX:+UseThreadPriorities -XX:+UseTLAB -XX:+ResizeTLAB -XX:+PerfDisableSharedMem
+    # Die on OOM instead of limping on with possibly corrupt state.
+    -XX:+ExitOnOutOfMemoryError
     # C1 only: ready in ~6-8 s instead of 18-43 s on these 2-core machines.
     -XX:TieredStopAtLevel=1
     -Djava.net.preferIPv4Stack=true
@@ -381,11 +399,13 @@ ready_kafka() {
 }
 
 ready_connect() {
-  # Jetty answers 404 while the worker is still joining; 200 + JSON means the
-  # REST API (and so the herder) is up.
+  # Jetty answers 404 on / while the worker is still starting; then / gives
+  # 200 + JSON, and /health (KIP-1017, 3.9) 200 once the herder has joined.
   local out
   out=$(curl -s --max-time 3 -w '\n%{http_code}' "$STACK_CONNECT_URL/" 2>/dev/null) || return 1
-  [[ "${out##*$'\n'}" == 200 && "$out" == "{"* ]]
+  [[ "${out##*$'\n'}" == 200 && "$out" == "{"* ]] || return 1
+  out=$(curl -s -o /dev/null --max-time 3 -w '%{http_code}' "$STACK_CONNECT_URL/health" 2>/dev/null) || return 1
+  [[ "$out" == 200 ]]
 }
 
 ready_registry() {

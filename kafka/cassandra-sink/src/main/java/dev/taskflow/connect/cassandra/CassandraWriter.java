@@ -73,12 +73,14 @@ final class CassandraWriter implements AutoCloseable {
   static final class WriteFailedException extends RuntimeException {
     private final List<Throwable> failures;
 
-    WriteFailedException(int failed, int attempted, List<Throwable> failures) {
+    WriteFailedException(int failed, int attempted, int rows, List<Throwable> failures) {
       super(
           failed
               + " of "
               + attempted
-              + " Cassandra writes failed; first: "
+              + " Cassandra writes issued failed (batch of "
+              + rows
+              + " rows); first: "
               + failures.get(0),
           failures.get(0));
       this.failures = List.copyOf(failures);
@@ -350,7 +352,7 @@ final class CassandraWriter implements AutoCloseable {
       awaitAll(inFlight);
     }
     if (failed.get() > 0) {
-      throw new WriteFailedException(failed.get(), attempted, new ArrayList<>(failures));
+      throw new WriteFailedException(failed.get(), attempted, rows.size(), new ArrayList<>(failures));
     }
   }
 
