@@ -82,6 +82,28 @@ describe("interaction events land in Cassandra", () => {
     expect(byDay.get("who")).toBe("library@example.com");
   });
 
+  it("carries the correlation id into both rows, and still writes v1 records without one", async () => {
+    const registry = createSchemaRegistry({ url: services.registryUrl });
+    const emitter = await InteractionEmitter.create({ producer, registry, topic, logger: silentLogger });
+    const correlationId = `req-${randomUUID()}`;
+    const event: InteractionEvent = { id: randomUUID(), action: "login", who: "c@example.com", what: "login", time: new Date(), correlationId };
+    await emitter.emit(event, { timeoutMs: 10_000 });
+    const row = await eventually("row with correlation id", async () => {
+      const r = await db.execute("SELECT correlation_id FROM taskflow.interactions WHERE id = ?", [event.id], { prepare: true });
+      return r.first() ?? undefined;
+    });
+    expect(row.get("correlation_id")).toBe(correlationId);
+
+    // A record written with version 1 of the schema (before correlationId existed).
+    const v1 = await fetch(`${services.registryUrl}/subjects/${valueSubject(topic.name)}/versions/1`);
+    const { id: v1Id, schema: v1Text } = (await v1.json()) as { id: number; schema: string };
+    const old = { id: randomUUID(), action: "view", who: "anonymous", what: "/v1", time: new Date() };
+    await producer.send({ topic: topic.name, messages: [{ key: old.id, value: await registry.encode(v1Id, { ...old, time: old.time.getTime() }) }] });
+    const oldRow = await eventually("v1 row", () => findInteraction(db, old.id));
+    expect(oldRow.get("what")).toBe("/v1");
+    expect(JSON.parse(v1Text).fields.map((f: { name: string }) => f.name)).not.toContain("correlationId");
+  });
+
   it("keeps one row per event id when the same event is delivered twice", async () => {
     const registry = createSchemaRegistry({ url: services.registryUrl });
     const emitter = await InteractionEmitter.create({ producer, registry, topic, logger: silentLogger });

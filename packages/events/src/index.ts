@@ -9,5 +9,7 @@ export {
   MAX_WHO_LENGTH,
   type InteractionAction,
   type InteractionEvent,
+  type ValidInteractionEvent,
+  MAX_CORRELATION_ID_LENGTH,
   type PageViewInput,
 } from "./interaction-event.ts";

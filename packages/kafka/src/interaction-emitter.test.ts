@@ -35,7 +35,7 @@ describe("InteractionEmitter", () => {
     expect(record.topic).toBe("taskflow-interactions");
     expect(record.messages).toHaveLength(1);
     expect(record.messages[0]!.key).toBe(event.id);
-    expect(decodeConfluentAvro(record.messages[0]!.value as Buffer, schema.type, SCHEMA_ID)).toEqual(event);
+    expect(decodeConfluentAvro(record.messages[0]!.value as Buffer, schema.type, SCHEMA_ID)).toEqual({ ...event, correlationId: null });
   });
 
   it.each([

@@ -15,6 +15,7 @@ const event = {
   who: "anonymous",
   what: "/about",
   time: new Date("2026-03-01T12:34:56.789Z"),
+  correlationId: "req-1",
 };
 
 /** The header built by hand from the spec: magic 0, then the id as int32 big-endian. */

@@ -167,17 +167,10 @@ final class RecordToRowConverter {
       if (current instanceof Struct struct) {
         Field field = struct.schema().field(name);
         if (field == null) {
-          throw bad(
-              record,
-              "column "
-                  + column
-                  + ": field '"
-                  + name
-                  + "' not found in "
-                  + at
-                  + " (fields: "
-                  + struct.schema().fields().stream().map(Field::name).collect(Collectors.joining(", "))
-                  + ")");
+          // NOTE: records written with an older schema version lack fields added since
+          // (with defaults); they read as null, so a key column still fails below and
+          // any other column is left unset.
+          return null;
         }
         current = struct.get(field);
       } else if (current instanceof Map<?, ?> map) {

@@ -101,16 +101,27 @@ class RecordToRowConverterTest {
   }
 
   @Test
-  void missingFieldIsABadRecordNamingTheMappingAndColumn() {
+  void fieldAbsentFromAnOlderSchemaVersionLeavesItsColumnUnset() {
     RecordToRowConverter converter =
         converter("id=value.id, tenant=value.tenant",
             Map.of("id", DataTypes.TEXT, "tenant", DataTypes.TEXT), List.of("id"));
+
+    Row row = converter.convert(record("k", interaction("e-1"), 1L));
+    assertEquals("e-1", row.values()[0]);
+    assertSame(RecordToRowConverter.UNSET, row.values()[1]);
+  }
+
+  @Test
+  void keyColumnAbsentFromTheSchemaIsABadRecordNamingTheMappingAndColumn() {
+    RecordToRowConverter converter =
+        converter("tenant=value.tenant, id=value.id",
+            Map.of("id", DataTypes.TEXT, "tenant", DataTypes.TEXT), List.of("tenant"));
 
     BadRecordException e =
         assertThrows(BadRecordException.class, () -> converter.convert(record("k", interaction("e-1"), 1L)));
     assertTrue(e.getMessage().contains("taskflow-interactions-2@41"), e.getMessage());
     assertTrue(e.getMessage().contains("topic.taskflow-interactions.taskflow.t.mapping"), e.getMessage());
-    assertTrue(e.getMessage().contains("field 'tenant' not found in value (fields: id, action"), e.getMessage());
+    assertTrue(e.getMessage().contains("primary key column tenant"), e.getMessage());
   }
 
   @Test
