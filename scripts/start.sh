@@ -21,23 +21,25 @@ echo "start: building the web app"
 npm run -s build
 
 PORT="${PORT:-3000}"
-pidfile="$STACK_DIR/run/web.pid"
-if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-  echo "start: web app already running (pid $(cat "$pidfile")); restarting it on the new build"
-  kill "$(cat "$pidfile")"; while kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 0.2; done
-fi
-mkdir -p "$STACK_DIR/run" "$STACK_DIR/logs"
-# NOTE: start next itself, not through npx/npm, so the pid is the server's.
-( cd apps/web; exec "$ROOT/node_modules/.bin/next" start -H 127.0.0.1 -p "$PORT" ) >>"$STACK_DIR/logs/web.log" 2>&1 &
-echo $! >"$pidfile"
-for _ in $(seq 1 60); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/"; then
+# Restart what an earlier `npm start` left running, so it serves the new build.
+for name in web projector; do
+  pidfile="$STACK_DIR/run/$name.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "start: restarting $name (pid $(cat "$pidfile"))"
+    kill "$(cat "$pidfile")"; while kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 0.2; done
+    rm -f "$pidfile"
+  fi
+done
+bash scripts/run-background.sh projector apps/projector "$ROOT/node_modules/.bin/node" --import tsx src/main.ts
+PORT=$PORT bash scripts/run-background.sh web apps/web "$ROOT/node_modules/.bin/next" start -H 127.0.0.1 -p "$PORT"
+for _ in $(seq 1 120); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/health"; then
     echo
     echo "TaskFlow is up: http://127.0.0.1:$PORT/   (logs: $STACK_DIR/logs, stop: npm run stack:down)"
     exit 0
   fi
   sleep 0.5
 done
-echo "start: the web app did not answer on port $PORT; see $STACK_DIR/logs/web.log" >&2
+echo "start: the web app did not become healthy on port $PORT; see $STACK_DIR/logs/web.log" >&2
 tail -n 30 "$STACK_DIR/logs/web.log" >&2
 exit 1

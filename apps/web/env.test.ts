@@ -8,6 +8,7 @@ describe("web env", () => {
     expect(env.SCHEMA_REGISTRY_URL).toBe("http://127.0.0.1:8081/apis/ccompat/v7");
     expect(env.CASSANDRA_PORT).toBe(9042);
     expect(env.TRACKING_SEND_TIMEOUT_MS).toBe(1000);
+    expect(env.SESSION_TTL_SECONDS).toBe(604_800);
     expect(env.TASKFLOW_CONTRACTS_DIR).toBeUndefined();
   });
 
@@ -23,6 +24,7 @@ describe("web env", () => {
     ["REDIS_URL", "http://127.0.0.1:6379"],
     ["CASSANDRA_PORT", "ninety"],
     ["TRACKING_SEND_TIMEOUT_MS", "-1"],
+    ["SESSION_TTL_SECONDS", "60"],
   ])("names the variable that does not parse: %s", (name, value) => {
     expect(() => parseWebEnv({ [name]: value })).toThrow(new RegExp(name));
   });

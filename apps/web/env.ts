@@ -16,7 +16,7 @@ const webEnvSchema = z.object({
   KAFKA_BROKERS: brokerList.default(["127.0.0.1:9092"]),
   /** Confluent-compatible registry API (Apicurio's ccompat endpoint). */
   SCHEMA_REGISTRY_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/apis/ccompat/v7"),
-  /** Cassandra contact points, comma-separated hosts (for the analytics pages to come). */
+  /** Cassandra contact points, comma-separated hosts (app data and analytics). */
   CASSANDRA_CONTACT_POINTS: z.string().min(1).default("127.0.0.1"),
   CASSANDRA_PORT: z.coerce.number().int().min(1).max(65_535).default(9042),
   CASSANDRA_LOCAL_DC: z.string().min(1).default("datacenter1"),
@@ -25,6 +25,10 @@ const webEnvSchema = z.object({
   TASKFLOW_CONTRACTS_DIR: z.string().min(1).optional(),
   /** Longest a tracking server action waits for Kafka's acknowledgement. */
   TRACKING_SEND_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1000),
+  /** Folder of the tracking outbox (events waiting for Kafka; must survive restarts); relative to the server's cwd. */
+  TRACKING_OUTBOX_DIR: z.string().min(1).default(".outbox"),
+  /** How long a login lasts: the session row's TTL and the cookie's max-age (default 7 days). */
+  SESSION_TTL_SECONDS: z.coerce.number().int().min(300).max(2_592_000).default(604_800),
 });
 
 export type WebEnv = z.infer<typeof webEnvSchema>;

@@ -1,8 +1,9 @@
 import { log } from "./lib/log";
 
 /**
- * Node start-up: parses the environment, then starts the long-lived tracking
- * producer, which connects in the background (pages are served meanwhile).
+ * Node start-up: parses the environment, then starts the long-lived clients, the
+ * tracking producer and Cassandra (app data), which connect in the background
+ * (pages are served meanwhile; /api/health says when both are ready).
  */
 export async function startNodeServer(): Promise<void> {
   let env;
@@ -15,7 +16,22 @@ export async function startNodeServer(): Promise<void> {
     process.exit(1);
   }
   const { startTracking } = await import("./lib/tracking/server");
-  startTracking(env);
-  // NOTE: no signal handler: `next start` exits on SIGTERM/SIGINT by itself, and
-  // every send already resolved on the broker's ack, so no buffered event is lost.
+  let tracking;
+  try {
+    tracking = await startTracking(env);
+  } catch (error) {
+    // CRITICAL: without its outbox, tracking would lose every event Kafka does not take.
+    log.error("tracking outbox cannot be opened, not starting", { dir: env.TRACKING_OUTBOX_DIR, error });
+    process.exit(1);
+  }
+  const { startCassandra } = await import("./lib/cassandra/server");
+  startCassandra(env);
+  // NOTE: SIGTERM/SIGINT need no flush: `next start` finishes in-flight requests
+  // then exits, and track() answers only once an
+  // event is acknowledged by Kafka or fsynced in the outbox (lib/tracking/
+  // tracking-service.ts); the relay sends the rest after the restart. This handler
+  // only reports what waits, and does not delay Next's own exit.
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => log.info("shutting down; the tracking outbox keeps what Kafka has not acknowledged", { signal, outbox: tracking.outboxDepth }));
+  }
 }

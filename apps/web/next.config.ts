@@ -6,7 +6,7 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 const nextConfig: NextConfig = {
   // Our workspaces export TypeScript source; Next compiles them with the app.
-  transpilePackages: ["@taskflow/events", "@taskflow/kafka"],
+  transpilePackages: ["@taskflow/events", "@taskflow/kafka", "@taskflow/cassandra"],
   // Loaded by Node at run time, not bundled: kafkajs and the registry client keep
   // their own module state, avsc uses dynamic code, and a bundled cassandra-driver
   // gets minified error class names (err.name === "f").

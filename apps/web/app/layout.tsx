@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import type { ReactNode } from "react";
 import { PageViewTracker } from "../components/page-view-tracker";
+import { SiteNav } from "../components/site-nav";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -15,9 +15,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
       <body>
         <PageViewTracker />
         <header className="site-header">
-          <Link href="/" className="brand">
-            TaskFlow
-          </Link>
+          <SiteNav />
         </header>
         <main className="content">{children}</main>
       </body>

@@ -4,12 +4,15 @@ export default function HomePage() {
   return (
     <>
       <h1>TaskFlow</h1>
-      <p>
-        Plan your tasks and run your workflows. Every page you open is recorded as an interaction event that travels
-        through Kafka into Cassandra, where the analytics read it.
+      <p className="lead">
+        Plan your tasks and run your workflows. Every page you open and every change you make is recorded as an
+        interaction event that travels through Kafka into Cassandra, where the analytics read it.
       </p>
-      <p>
-        <Link href="/about">About TaskFlow →</Link>
+      <p className="actions">
+        <Link href="/register" className="button">
+          Create an account
+        </Link>
+        <Link href="/todos">Go to your todos →</Link>
       </p>
     </>
   );

@@ -72,4 +72,23 @@ describe("InteractionEmitter", () => {
     const emitter = new InteractionEmitter({ producer: { send }, encoder, topic });
     await expect(emitter.emit(event, { timeoutMs: 1000 })).rejects.toMatchObject({ retriable: true });
   });
+
+  it("emitBatch sends many events in one produce request, each keyed by its id", async () => {
+    const send = vi.fn(async (_record: SendRecord) => ack());
+    const emitter = new InteractionEmitter({ producer: { send }, encoder, topic });
+    const second = { ...event, id: "1c9e2b4a-7d3f-4e8a-9b2c-5f6e7d8c9a0b", what: "/about" };
+
+    await expect(emitter.emitBatch([event, second])).resolves.toEqual({ topic: "taskflow-interactions", count: 2, partitions: [2] });
+    expect(send).toHaveBeenCalledTimes(1);
+    const { messages } = send.mock.calls[0]![0];
+    expect(messages.map((m) => m.key)).toEqual([event.id, second.id]);
+    expect(decodeConfluentAvro(messages[1]!.value as Buffer, schema.type, SCHEMA_ID)).toEqual({ ...second, correlationId: null });
+  });
+
+  it("emitBatch refuses the whole batch, producing nothing, when one event is invalid", async () => {
+    const send = vi.fn(async () => ack());
+    const emitter = new InteractionEmitter({ producer: { send }, encoder, topic });
+    await expect(emitter.emitBatch([event, { ...event, id: "42" }])).rejects.toBeInstanceOf(InvalidRecordError);
+    expect(send).not.toHaveBeenCalled();
+  });
 });

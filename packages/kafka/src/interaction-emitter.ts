@@ -31,6 +31,13 @@ export interface EmitAck {
   offset: string | undefined;
 }
 
+/** What the broker acknowledged for a batch: one produce request, one entry per partition written. */
+export interface EmitBatchAck {
+  topic: string;
+  count: number;
+  partitions: number[];
+}
+
 /** Validates, Avro-encodes and produces InteractionEvents to `taskflow-interactions`. */
 export class InteractionEmitter {
   readonly #producer: Pick<Producer, "send">;
@@ -107,6 +114,25 @@ export class InteractionEmitter {
     }
     const first = metadata[0];
     return { eventId: valid.id, topic: this.#topic.name, partition: first?.partition ?? -1, offset: first?.baseOffset ?? first?.offset };
+  }
+
+  /**
+   * Sends several events in one produce request and resolves once the broker
+   * acknowledged all of them (acks = all); what the outbox relay uses to drain.
+   * Every event is validated and encoded first: one invalid event rejects the whole
+   * call with `InvalidRecordError` before anything is produced.
+   */
+  async emitBatch(events: readonly InteractionEvent[], options: EmitOptions = {}): Promise<EmitBatchAck> {
+    if (events.length === 0) return { topic: this.#topic.name, count: 0, partitions: [] };
+    const messages = events.map((event) => {
+      const parsed = interactionEventSchema.safeParse(event);
+      if (!parsed.success) throw new InvalidRecordError(`invalid InteractionEvent ${String(event.id)}: ${z.prettifyError(parsed.error)}`, parsed.error);
+      // Keyed by event id, as in emit().
+      return { key: parsed.data.id, value: this.#encoder.encode(parsed.data) };
+    });
+    const sending = this.#producer.send({ topic: this.#topic.name, messages });
+    const metadata = options.timeoutMs === undefined ? await sending : await withDeadline(sending, options.timeoutMs);
+    return { topic: this.#topic.name, count: messages.length, partitions: metadata.map((m) => m.partition) };
   }
 
   #logLateOutcome(eventId: string, sending: Promise<unknown>): void {

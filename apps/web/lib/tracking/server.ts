@@ -1,5 +1,5 @@
 import { topicByKey } from "@taskflow/events";
-import { createProducer, createSchemaRegistry, InteractionEmitter } from "@taskflow/kafka";
+import { createProducer, createSchemaRegistry, FileOutbox, InteractionEmitter } from "@taskflow/kafka";
 import type { WebEnv } from "../../env";
 import { log } from "../log";
 import { TrackingService, type TrackingConnection } from "./tracking-service";
@@ -22,13 +22,19 @@ export function installTrackingService(service: TrackingService | undefined): vo
   (globalThis as Slot)[SLOT] = service;
 }
 
-/** Starts the process's tracking service once; later calls return the same one. */
-export function startTracking(env: WebEnv): TrackingService {
+/**
+ * Starts the process's tracking service once; later calls return the same one.
+ * Opens the outbox first (a local folder: quick), and rejects if it cannot be
+ * opened (unwritable, or held by another live server): start-up must stop then,
+ * since tracking without it would lose events. Kafka is connected in the background.
+ */
+export async function startTracking(env: WebEnv): Promise<TrackingService> {
   const existing = getTrackingService();
   if (existing) return existing;
-  const service = new TrackingService({ connect: () => connectTracking(env), logger: log });
+  const outbox = await FileOutbox.open({ dir: env.TRACKING_OUTBOX_DIR, logger: log });
+  const service = new TrackingService({ connect: () => connectTracking(env), logger: log, outbox });
   installTrackingService(service);
-  log.info("tracking starting", { brokers: env.KAFKA_BROKERS, registry: env.SCHEMA_REGISTRY_URL });
+  log.info("tracking starting", { brokers: env.KAFKA_BROKERS, registry: env.SCHEMA_REGISTRY_URL, outbox: outbox.dir });
   service.start();
   return service;
 }

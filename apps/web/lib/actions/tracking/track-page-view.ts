@@ -1,12 +1,11 @@
 "use server";
 
-import { randomUUID } from "node:crypto";
-import { pageViewInputSchema, type InteractionEvent, type PageViewInput } from "@taskflow/events";
-import { env } from "../../../env";
+import { pageViewInputSchema, type PageViewInput } from "@taskflow/events";
+import { getCurrentUser } from "../../auth/current-user";
 import { log } from "../../log";
-import { getTrackingService } from "../../tracking/server";
+import { newCorrelationId, trackInteraction } from "../../tracking/track-interaction";
 
-/** Until sign-in exists (a later issue), every visitor is anonymous. */
+/** Who a visitor without a session is, in every event. */
 const ANONYMOUS = "anonymous";
 
 export type TrackPageViewResult =
@@ -20,28 +19,26 @@ export type TrackPageViewResult =
   | { ok: false; error: string };
 
 /**
- * Records that the browser showed `input.path`. Answers within
+ * Records that the browser showed `input.path`, by the session's user (from the
+ * session cookie, never from the request) or by "anonymous". Answers within
  * TRACKING_SEND_TIMEOUT_MS even when Kafka is down: tracking never holds a page up.
  * Invalid input is refused with a message and produces no event.
  */
 export async function trackPageView(input: PageViewInput): Promise<TrackPageViewResult> {
+  const correlationId = newCorrelationId();
   const parsed = pageViewInputSchema.safeParse(input);
   if (!parsed.success) {
     return { ok: false, error: parsed.error.issues[0]?.message ?? "invalid page view" };
   }
 
-  const event: InteractionEvent = {
-    id: randomUUID(),
-    action: "view",
-    who: ANONYMOUS,
-    what: parsed.data.path,
-    time: new Date(),
-  };
-  const tracking = getTrackingService();
-  if (!tracking) {
-    log.error("interaction not sent: tracking was not started (instrumentation.ts)", { eventId: event.id, action: event.action });
-    return { ok: true, eventId: event.id, delivered: false };
+  let who: string;
+  try {
+    who = (await getCurrentUser())?.email ?? ANONYMOUS;
+  } catch (error) {
+    // NOTE: recording a logged-in user's view as anonymous would be wrong data.
+    log.error("page view not tracked: the session could not be read", { correlationId, error });
+    return { ok: false, error: "the page view could not be recorded" };
   }
-  const outcome = await tracking.track(event, { timeoutMs: env.TRACKING_SEND_TIMEOUT_MS });
-  return { ok: true, eventId: event.id, delivered: outcome.delivered };
+  const { eventId, delivered } = await trackInteraction({ action: "view", who, what: parsed.data.path, correlationId });
+  return { ok: true, eventId, delivered };
 }
