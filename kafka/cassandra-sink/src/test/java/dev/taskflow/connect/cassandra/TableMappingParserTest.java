@@ -120,7 +120,9 @@ class TableMappingParserTest {
     TableMappingParser.Result result = TableMappingParser.parse(config);
 
     assertFalse(result.hasErrors(), () -> result.errors().toString());
-    assertEquals(2, result.mappings().size());
+    assertEquals(
+        java.util.Set.of("interactions", "interactions_by_day", "interactions_by_user"),
+        result.mappings().stream().map(TableMapping::table).collect(java.util.stream.Collectors.toSet()));
     TableMapping byDay =
         result.mappings().stream()
             .filter(t -> t.table().equals("interactions_by_day"))
