@@ -9,9 +9,9 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
-import { resolve } from "node:path";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join, resolve } from "node:path";
 import { chromium } from "@playwright/test";
 import cassandra from "cassandra-driver";
 import { topicByKey, type InteractionEvent } from "@taskflow/events";
@@ -34,9 +34,11 @@ async function waitForRow(db: cassandra.Client, id: string, timeoutMs = 30_000):
 
 async function startWebServer(): Promise<() => void> {
   // NOTE: spawn's binary path resolves against the new cwd, hence the absolute path.
+  // Its own outbox folder: a web server started by `npm start` may hold the default one.
   const server = spawn(resolve("node_modules/.bin/next"), ["start", "-H", "127.0.0.1", "-p", String(PORT)], {
     cwd: "apps/web",
     stdio: "ignore",
+    env: { ...process.env, TRACKING_OUTBOX_DIR: mkdtempSync(join(tmpdir(), "taskflow-bench-web-outbox-")) },
   });
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -65,7 +67,9 @@ async function browserRounds(db: cassandra.Client): Promise<{ toAck: number[]; t
   const toRow: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const target = i % 2 === 0 ? "/about" : "/";
-    const link = target === "/about" ? page.getByRole("link", { name: /about taskflow/i }) : page.getByRole("link", { name: /back home/i });
+    // The main navigation's links: "About", and the brand link home.
+    const nav = page.getByRole("navigation", { name: "Main" });
+    const link = target === "/about" ? nav.getByRole("link", { name: "About", exact: true }) : nav.locator("a.brand");
     const started = performance.now();
     await link.click();
     await page.locator(`[data-testid="page-view-tracker"][data-last-path="${target}"]`).waitFor({ state: "attached" });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect, test, type Locator, type Page } from "@playwright/test";
-import cassandra from "cassandra-driver";
-import { e2eEnv } from "./env.ts";
+import type cassandra from "cassandra-driver";
+import { connectE2eCassandra } from "./cassandra.ts";
 
 /**
  * A user's whole visit in a real browser: register, log in, manage todos, look
@@ -17,12 +17,7 @@ const SESSION_COOKIE = "__Host-taskflow-session";
 let client: cassandra.Client;
 
 test.beforeAll(async () => {
-  client = new cassandra.Client({
-    contactPoints: e2eEnv.CASSANDRA_CONTACT_POINTS.split(",").map((host) => host.trim()),
-    protocolOptions: { port: e2eEnv.CASSANDRA_PORT },
-    localDataCenter: e2eEnv.CASSANDRA_LOCAL_DC,
-  });
-  await client.connect();
+  client = await connectE2eCassandra();
 });
 
 test.afterAll(async () => {

@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { expect, test, type Page } from "@playwright/test";
-import cassandra from "cassandra-driver";
+import type cassandra from "cassandra-driver";
 import { e2eEnv } from "./env.ts";
+import { connectE2eCassandra } from "./cassandra.ts";
 
 /**
  * Issue #3, "No event lost", end to end: page views tracked while the Kafka broker
@@ -58,12 +59,7 @@ test.beforeAll(async () => {
   expect(existsSync(join(webDir, ".next/BUILD_ID")), "build the app first: npm run build").toBe(true);
   expect(await isListening(brokerHost, Number(brokerPort)), `Kafka must be up at ${brokerHost}:${brokerPort} before this spec`).toBe(true);
 
-  client = new cassandra.Client({
-    contactPoints: e2eEnv.CASSANDRA_CONTACT_POINTS.split(",").map((host) => host.trim()),
-    protocolOptions: { port: e2eEnv.CASSANDRA_PORT },
-    localDataCenter: e2eEnv.CASSANDRA_LOCAL_DC,
-  });
-  await client.connect();
+  client = await connectE2eCassandra();
   outboxDir = await mkdtemp(join(tmpdir(), "taskflow-outbox-e2e-"));
 });
 

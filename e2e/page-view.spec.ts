@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
-import cassandra from "cassandra-driver";
-import { e2eEnv } from "./env.ts";
+import type cassandra from "cassandra-driver";
+import { connectE2eCassandra } from "./cassandra.ts";
 
 /**
  * The seed's promise, end to end: a page view in a real browser becomes an
@@ -14,12 +14,7 @@ const PIPELINE_TIMEOUT_MS = 20_000;
 let client: cassandra.Client;
 
 test.beforeAll(async () => {
-  client = new cassandra.Client({
-    contactPoints: e2eEnv.CASSANDRA_CONTACT_POINTS.split(",").map((host) => host.trim()),
-    protocolOptions: { port: e2eEnv.CASSANDRA_PORT },
-    localDataCenter: e2eEnv.CASSANDRA_LOCAL_DC,
-  });
-  await client.connect();
+  client = await connectE2eCassandra();
 });
 
 test.afterAll(async () => {
