@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
@@ -39,8 +39,11 @@ describe("docker-compose.yml", () => {
     expect(setup.command).toEqual(["bash", "scripts/setup-kafka.sh"]);
     expect(existsSync("scripts/setup-kafka.sh")).toBe(true);
     const placeholders = new Set<string>();
-    for (const file of ["kafka/connect/interactions-sink.json"]) {
-      for (const m of readFileSync(file, "utf8").matchAll(/\$\{([A-Z0-9_]+)\}/g)) placeholders.add(m[1]!);
+    // Every connector file: setup deploys them all, so each one's placeholders must be filled.
+    const connectorFiles = readdirSync("kafka/connect").filter((f) => f.endsWith(".json"));
+    expect(connectorFiles).toEqual(expect.arrayContaining(["interactions-sink.json", "workflow-events-sink.json"]));
+    for (const file of connectorFiles) {
+      for (const m of readFileSync(`kafka/connect/${file}`, "utf8").matchAll(/\$\{([A-Z0-9_]+)\}/g)) placeholders.add(m[1]!);
     }
     // scripts/setup/main.ts fills these from the CONNECT_* variables the setup service sets.
     expect([...placeholders].sort()).toEqual(["CASSANDRA_CONTACT_POINTS", "CASSANDRA_LOCAL_DC", "CASSANDRA_PORT", "REGISTRY_V2_URL"]);
