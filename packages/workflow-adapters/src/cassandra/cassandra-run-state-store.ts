@@ -1,0 +1,408 @@
+import { randomUUID } from "node:crypto";
+import { crc32 } from "node:zlib";
+import cassandra from "cassandra-driver";
+import type { NodeResultRow, RunEvent, RunEventDraft, RunState, RunStateStore, RunStatus } from "@taskflow/workflow";
+
+const { TimeUuid } = cassandra.types;
+
+/**
+ * Number of `workflow_runs_by_status` partitions per status. CRITICAL: the same formula
+ * as kafka/cassandra/006-workflow.cql documents; changing it means rewriting the table.
+ */
+export const STATUS_BUCKETS = 16;
+
+/** The status index bucket of a run: crc32(utf8(run_id)) % 16. */
+export function statusBucket(runId: string): number {
+  return crc32(Buffer.from(runId, "utf8")) % STATUS_BUCKETS;
+}
+
+/** A new run, as written by {@link CassandraRunStateStore.createRun}. */
+export interface NewRun {
+  runId: string;
+  blueprintId: string;
+  blueprintVersion: string;
+  input: unknown;
+  correlationId: string;
+  /** How the run was requested (e.g. `kafka`); stored as is. */
+  transport?: string;
+  /** Defaults to `running`. */
+  status?: RunStatus;
+  createdAt?: Date;
+}
+
+/** A node implementation's side effect, as counted by the example workflows' tests. */
+export interface NodeEffect {
+  kind: string;
+  attempt: number;
+  fencingToken: number;
+  detail?: unknown;
+  createdAt?: Date;
+}
+
+/** Options for {@link CassandraRunStateStore}. */
+export interface CassandraRunStateStoreOptions {
+  /** Keyspace of the workflow tables. Default `taskflow`. */
+  keyspace?: string;
+  /** Attempts of a contended lightweight transaction before giving up. Default 100. */
+  maxLwtAttempts?: number;
+}
+
+/** The run input lives in workflow_run_context under this key (see 006-workflow.cql). */
+const INPUT_CONTEXT_KEY = "input";
+/** Runs whose last sequence number is remembered, so most appends need one LWT and no read. */
+const MAX_CACHED_SEQUENCES = 10_000;
+
+/**
+ * {@link RunStateStore} on Cassandra (tables of kafka/cassandra/006 and 007). Every
+ * statement is prepared; shared rows change only through lightweight transactions
+ * (sequence numbers, node results) or by the run's single lease holder (status).
+ * The caller owns the client (connect and shutdown).
+ */
+export class CassandraRunStateStore implements RunStateStore {
+  private readonly maxLwtAttempts: number;
+  private readonly cql: ReturnType<typeof statements>;
+  /** Last sequence number this process saw per run: a guess for the next LWT, never trusted. */
+  private readonly lastSequenceGuess = new Map<string, number>();
+
+  constructor(
+    private readonly client: cassandra.Client,
+    options: CassandraRunStateStoreOptions = {},
+  ) {
+    this.cql = statements(options.keyspace ?? "taskflow");
+    this.maxLwtAttempts = options.maxLwtAttempts ?? 100;
+  }
+
+  /**
+   * Creates a run once: the workflow_runs row (INSERT IF NOT EXISTS, so a redelivered
+   * request creates no second run), its status index row and its input. Returns `false`
+   * if the run already existed (and writes nothing).
+   */
+  async createRun(run: NewRun): Promise<boolean> {
+    const createdAt = run.createdAt ?? new Date();
+    const status = run.status ?? "running";
+    const created = await this.client.execute(
+      this.cql.insertRun,
+      [run.runId, run.blueprintId, run.blueprintVersion, status, createdAt, createdAt, run.correlationId, run.transport ?? null],
+      { prepare: true },
+    );
+    if (!created.wasApplied()) return false;
+    await this.client.batch(
+      [
+        { query: this.cql.insertStatusIndex, params: [status, statusBucket(run.runId), createdAt, run.runId, run.blueprintId] },
+        { query: this.cql.upsertContext, params: [run.runId, INPUT_CONTEXT_KEY, encodeJson(run.input), null, createdAt] },
+      ],
+      { prepare: true, logged: true },
+    );
+    return true;
+  }
+
+  /**
+   * Appends events, numbering each run's events with the next gap-free sequence numbers.
+   * Drafts of one run keep their order. NODE_SCHEDULED events also record the scheduled
+   * attempt, which {@link readRun} returns. The events themselves are not written here: the
+   * caller publishes them and Kafka Connect writes the event store.
+   */
+  async appendEvents(events: readonly RunEventDraft[]): Promise<RunEvent[]> {
+    const draftsByRun = new Map<string, RunEventDraft[]>();
+    for (const draft of events) {
+      const drafts = draftsByRun.get(draft.runId) ?? [];
+      drafts.push(draft);
+      draftsByRun.set(draft.runId, drafts);
+    }
+    const firstSequenceByRun = new Map<string, number>();
+    await Promise.all(
+      [...draftsByRun].map(async ([runId, drafts]) => {
+        firstSequenceByRun.set(runId, await this.allocateSequences(runId, drafts.length));
+      }),
+    );
+    const nextSequence = new Map(firstSequenceByRun);
+    const appended = events.map((draft): RunEvent => {
+      const sequence = nextSequence.get(draft.runId)!;
+      nextSequence.set(draft.runId, sequence + 1);
+      return { ...draft, sequence };
+    });
+    const scheduled = appended.filter((event) => event.type === "NODE_SCHEDULED" && event.nodeId !== undefined);
+    if (scheduled.length > 0) {
+      await Promise.all(
+        scheduled.map((event) =>
+          this.client.execute(this.cql.insertScheduled, [event.runId, event.nodeId, event.attempt ?? 1, event.occurredAt], { prepare: true }),
+        ),
+      );
+    }
+    return appended;
+  }
+
+  /**
+   * Records a node attempt's result once. Refused (`false`, nothing written) if the
+   * (run, node, attempt) already has a result, or if a result of the run was already
+   * recorded with a larger fencing token (the caller's lease was lost).
+   *
+   * TRICKY: fencing tokens are compared per run, so they must come from one lease per run.
+   */
+  async recordNodeResult(row: NodeResultRow): Promise<boolean> {
+    const recordedId = TimeUuid.now();
+    const resultParams = [
+      row.runId,
+      row.nodeId,
+      row.attempt,
+      row.status,
+      row.fencingToken,
+      row.output === undefined ? null : encodeJson(row.output),
+      row.error === undefined ? null : encodeJson(row.error),
+      row.action ?? null,
+      row.recordedAt,
+      recordedId,
+    ];
+    // NOTE: most runs already have a fence, so try "raise it" first and the first-result
+    // variant only when the partition has none yet.
+    let fenceCondition: "atMost" | "absent" = "atMost";
+    for (let attempt = 1; attempt <= this.maxLwtAttempts; attempt++) {
+      const fence =
+        fenceCondition === "atMost"
+          ? { query: this.cql.raiseFenceIfAtMost, params: [row.fencingToken, row.runId, row.fencingToken] }
+          : { query: this.cql.setFenceIfAbsent, params: [row.fencingToken, row.runId] };
+      // CRITICAL: one conditional batch on one partition: the fence check and the
+      // IF NOT EXISTS insert succeed or fail together.
+      const result = await this.client.batch([fence, { query: this.cql.insertNodeResult, params: resultParams }], { prepare: true });
+      if (result.wasApplied()) return true;
+      // NOTE: a refused LWT on an empty partition returns only [applied]: absent columns read as undefined.
+      const current = result.rows.map((r) => ({
+        nodeId: (r.get("node_id") as string | null | undefined) ?? null,
+        fence: (r.get("run_fencing_token") as cassandra.types.Long | null | undefined) ?? null,
+      }));
+      if (current.some((r) => r.nodeId !== null)) return false; // this attempt already has a result
+      const fenceNow = current.find((r) => r.fence !== null)?.fence ?? undefined;
+      if (fenceNow === undefined) {
+        fenceCondition = "absent";
+      } else if (fenceNow.toNumber() > row.fencingToken) {
+        return false; // stale fencing token
+      } else {
+        fenceCondition = "atMost"; // another result set the first fence meanwhile
+      }
+    }
+    throw new Error(`recordNodeResult: ${this.maxLwtAttempts} contended attempts for run ${row.runId}`);
+  }
+
+  /** Reads the run row, its node results (in recording order), context and scheduled attempts. */
+  async readRun(runId: string): Promise<RunState | undefined> {
+    const [runRows, resultRows, contextRows, scheduledRows] = await Promise.all([
+      this.client.execute(this.cql.selectRun, [runId], { prepare: true }),
+      this.client.execute(this.cql.selectNodeResults, [runId], { prepare: true }),
+      this.client.execute(this.cql.selectContext, [runId], { prepare: true }),
+      this.client.execute(this.cql.selectScheduled, [runId], { prepare: true }),
+    ]);
+    const run = runRows.first();
+    if (!run) return undefined;
+
+    const nodeResults = resultRows.rows
+      .filter((r) => isResultStatus(r.get("status")))
+      .sort((a, b) => compareTimeUuids(a.get("recorded_id"), b.get("recorded_id")))
+      .map((r): NodeResultRow => {
+        const result: NodeResultRow = {
+          runId,
+          nodeId: r.get("node_id") as string,
+          attempt: r.get("attempt") as number,
+          status: r.get("status") as NodeResultRow["status"],
+          fencingToken: (r.get("fencing_token") as cassandra.types.Long).toNumber(),
+          recordedAt: r.get("finished_at") as Date,
+        };
+        const output = r.get("output") as string | null;
+        const error = r.get("error") as string | null;
+        const action = r.get("action") as string | null;
+        if (output !== null) result.output = JSON.parse(output);
+        if (error !== null) result.error = JSON.parse(error) as NodeResultRow["error"];
+        if (action !== null) result.action = action;
+        return result;
+      });
+
+    let input: unknown;
+    const context: Record<string, unknown> = {};
+    for (const r of contextRows.rows) {
+      const key = r.get("key") as string;
+      const value = JSON.parse(r.get("value") as string) as unknown;
+      if (key === INPUT_CONTEXT_KEY) input = value;
+      else context[key] = value;
+    }
+
+    return {
+      runId,
+      blueprintId: run.get("workflow_id") as string,
+      blueprintVersion: run.get("version") as string,
+      status: run.get("status") as RunStatus,
+      input,
+      context,
+      correlationId: run.get("correlation_id") as string,
+      nodeResults,
+      scheduled: scheduledRows.rows.map((r) => ({ nodeId: r.get("node_id") as string, attempt: r.get("attempt") as number })),
+      updatedAt: run.get("updated_at") as Date,
+    };
+  }
+
+  /**
+   * Sets the run's status and `updatedAt`, moving its status index row, in one logged batch.
+   *
+   * NOTE: this reads the run's current index key (status, updated_at) first. That is not a
+   * lost-update risk because only the run's lease holder changes its status, so nobody
+   * else moves the row between the read and the batch.
+   */
+  async setStatus(runId: string, status: RunStatus, reason?: string): Promise<void> {
+    const current = (await this.client.execute(this.cql.selectRunIndexKey, [runId], { prepare: true })).first();
+    if (!current) throw new Error(`setStatus: unknown run ${runId}`);
+    const previousStatus = current.get("status") as string;
+    const previousUpdatedAt = current.get("updated_at") as Date;
+    // TRICKY: the delete and insert share the batch's write timestamp, and a tombstone wins
+    // a tie, so the new index key must differ from the old: updated_at strictly increases.
+    const updatedAt = new Date(Math.max(Date.now(), previousUpdatedAt.getTime() + 1));
+    const bucket = statusBucket(runId);
+    await this.client.batch(
+      [
+        { query: this.cql.deleteStatusIndex, params: [previousStatus, bucket, previousUpdatedAt, runId] },
+        { query: this.cql.insertStatusIndex, params: [status, bucket, updatedAt, runId, current.get("workflow_id")] },
+        { query: this.cql.updateRunStatus, params: [status, updatedAt, reason ?? null, runId] },
+      ],
+      { prepare: true, logged: true },
+    );
+  }
+
+  /** Runs `running` whose status was last set more than `olderThanSeconds` ago, oldest first. */
+  async findStalledRuns(olderThanSeconds: number, limit: number): Promise<{ runId: string; updatedAt: Date }[]> {
+    const cutoff = new Date(Date.now() - olderThanSeconds * 1000);
+    const perBucket = await Promise.all(
+      Array.from({ length: STATUS_BUCKETS }, (_, bucket) =>
+        this.client.execute(this.cql.selectStalled, ["running", bucket, cutoff, limit], { prepare: true }),
+      ),
+    );
+    return perBucket
+      .flatMap((result) => result.rows.map((r) => ({ runId: r.get("run_id") as string, updatedAt: r.get("updated_at") as Date })))
+      .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
+      .slice(0, limit);
+  }
+
+  /** Writes a context key of the run (one row per key; never a shared blob). */
+  async setContext(runId: string, key: string, value: unknown, nodeId?: string): Promise<void> {
+    if (key === INPUT_CONTEXT_KEY) throw new Error(`context key "${INPUT_CONTEXT_KEY}" holds the run input`);
+    await this.client.execute(this.cql.upsertContext, [runId, key, encodeJson(value), nodeId ?? null, new Date()], { prepare: true });
+  }
+
+  /**
+   * Records a node's side effect once (INSERT IF NOT EXISTS). `effectId` must derive from
+   * the run, node and effect, not the delivery; returns `true` only for the first write.
+   */
+  async recordEffect(runId: string, nodeId: string, effectId: string, effect: NodeEffect): Promise<boolean> {
+    const result = await this.client.execute(
+      this.cql.insertEffect,
+      [runId, nodeId, effectId, effect.kind, effect.attempt, effect.fencingToken, effect.detail === undefined ? null : encodeJson(effect.detail), effect.createdAt ?? new Date()],
+      { prepare: true },
+    );
+    return result.wasApplied();
+  }
+
+  /** Number of effects recorded for the run. */
+  async countEffects(runId: string): Promise<number> {
+    const row = (await this.client.execute(this.cql.countEffects, [runId], { prepare: true })).first();
+    return (row?.get("count") as cassandra.types.Long | undefined)?.toNumber() ?? 0;
+  }
+
+  /**
+   * Reserves `count` sequence numbers for the run and returns the first. A compare-and-set
+   * loop on workflow_run_sequences: each LWT either advances last_seq from the value we
+   * expected, or fails and tells us the current value to retry from. So two writers never
+   * get the same numbers, and a number is only taken by a writer that returns it (no gaps).
+   */
+  private async allocateSequences(runId: string, count: number): Promise<number> {
+    let expectedLast = this.lastSequenceGuess.get(runId);
+    for (let attempt = 1; attempt <= this.maxLwtAttempts; attempt++) {
+      const claim = randomUUID();
+      const newLast = (expectedLast ?? 0) + count;
+      let applied: boolean;
+      let currentLast: number | undefined;
+      try {
+        const result =
+          expectedLast === undefined
+            ? await this.client.execute(this.cql.insertSequence, [runId, newLast, claim], { prepare: true })
+            : await this.client.execute(this.cql.advanceSequence, [newLast, claim, runId, expectedLast], { prepare: true });
+        applied = result.wasApplied();
+        currentLast = longOrUndefined(result.first()?.get("last_seq"));
+      } catch (error) {
+        if (!isWriteTimeout(error)) throw error;
+        // CRITICAL: a timed-out LWT may still have been applied. Our claim id in the row
+        // (read at SERIAL, so it sees any accepted proposal) says whether the numbers are ours.
+        const row = (await this.client.execute(this.cql.selectSequence, [runId], { prepare: true, consistency: cassandra.types.consistencies.localSerial })).first();
+        currentLast = longOrUndefined(row?.get("last_seq"));
+        applied = row?.get("last_claim") === claim && currentLast === newLast;
+      }
+      if (applied) {
+        this.rememberSequence(runId, newLast);
+        return newLast - count + 1;
+      }
+      expectedLast = currentLast;
+      // NOTE: jittered backoff so concurrent writers of one run stop colliding.
+      if (attempt > 1) await sleep(Math.random() * Math.min(2 ** attempt, 50));
+    }
+    throw new Error(`appendEvents: ${this.maxLwtAttempts} contended attempts to number events of run ${runId}`);
+  }
+
+  private rememberSequence(runId: string, last: number): void {
+    this.lastSequenceGuess.delete(runId);
+    this.lastSequenceGuess.set(runId, last);
+    if (this.lastSequenceGuess.size > MAX_CACHED_SEQUENCES) {
+      const oldest = this.lastSequenceGuess.keys().next().value;
+      if (oldest !== undefined) this.lastSequenceGuess.delete(oldest);
+    }
+  }
+}
+
+function statements(keyspace: string) {
+  const ks = keyspace;
+  return {
+    insertRun: `INSERT INTO ${ks}.workflow_runs (run_id, workflow_id, version, status, created_at, updated_at, correlation_id, transport) VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+    selectRun: `SELECT workflow_id, version, status, updated_at, correlation_id FROM ${ks}.workflow_runs WHERE run_id = ?`,
+    selectRunIndexKey: `SELECT status, updated_at, workflow_id FROM ${ks}.workflow_runs WHERE run_id = ?`,
+    updateRunStatus: `UPDATE ${ks}.workflow_runs SET status = ?, updated_at = ?, status_reason = ? WHERE run_id = ?`,
+    insertStatusIndex: `INSERT INTO ${ks}.workflow_runs_by_status (status, bucket, updated_at, run_id, workflow_id) VALUES (?, ?, ?, ?, ?)`,
+    deleteStatusIndex: `DELETE FROM ${ks}.workflow_runs_by_status WHERE status = ? AND bucket = ? AND updated_at = ? AND run_id = ?`,
+    selectStalled: `SELECT run_id, updated_at FROM ${ks}.workflow_runs_by_status WHERE status = ? AND bucket = ? AND updated_at < ? LIMIT ?`,
+    upsertContext: `INSERT INTO ${ks}.workflow_run_context (run_id, key, value, node_id, updated_at) VALUES (?, ?, ?, ?, ?)`,
+    selectContext: `SELECT key, value FROM ${ks}.workflow_run_context WHERE run_id = ?`,
+    insertScheduled: `INSERT INTO ${ks}.workflow_node_scheduled (run_id, node_id, attempt, scheduled_at) VALUES (?, ?, ?, ?)`,
+    selectScheduled: `SELECT node_id, attempt FROM ${ks}.workflow_node_scheduled WHERE run_id = ?`,
+    insertSequence: `INSERT INTO ${ks}.workflow_run_sequences (run_id, last_seq, last_claim) VALUES (?, ?, ?) IF NOT EXISTS`,
+    advanceSequence: `UPDATE ${ks}.workflow_run_sequences SET last_seq = ?, last_claim = ? WHERE run_id = ? IF last_seq = ?`,
+    selectSequence: `SELECT last_seq, last_claim FROM ${ks}.workflow_run_sequences WHERE run_id = ?`,
+    raiseFenceIfAtMost: `UPDATE ${ks}.workflow_node_results SET run_fencing_token = ? WHERE run_id = ? IF run_fencing_token <= ?`,
+    setFenceIfAbsent: `UPDATE ${ks}.workflow_node_results SET run_fencing_token = ? WHERE run_id = ? IF run_fencing_token = null`,
+    insertNodeResult: `INSERT INTO ${ks}.workflow_node_results (run_id, node_id, attempt, status, fencing_token, output, error, action, finished_at, recorded_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+    selectNodeResults: `SELECT node_id, attempt, status, fencing_token, output, error, action, finished_at, recorded_id FROM ${ks}.workflow_node_results WHERE run_id = ?`,
+    insertEffect: `INSERT INTO ${ks}.workflow_node_effects (run_id, node_id, effect_id, kind, attempt, fencing_token, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+    countEffects: `SELECT COUNT(*) AS count FROM ${ks}.workflow_node_effects WHERE run_id = ?`,
+  } as const;
+}
+
+function encodeJson(value: unknown): string {
+  // NOTE: JSON.stringify(undefined) is undefined; store it as null so it reads back.
+  return JSON.stringify(value ?? null);
+}
+
+function isResultStatus(status: unknown): status is NodeResultRow["status"] {
+  return status === "completed" || status === "failed" || status === "skipped";
+}
+
+/** Orders time-based UUIDs by their timestamp (with sub-millisecond ticks), then by text. */
+function compareTimeUuids(a: unknown, b: unknown): number {
+  if (!(a instanceof TimeUuid) || !(b instanceof TimeUuid)) return a instanceof TimeUuid ? 1 : b instanceof TimeUuid ? -1 : 0;
+  const pa = a.getDatePrecision();
+  const pb = b.getDatePrecision();
+  return pa.date.getTime() - pb.date.getTime() || pa.ticks - pb.ticks || a.toString().localeCompare(b.toString());
+}
+
+function longOrUndefined(value: unknown): number | undefined {
+  return value instanceof cassandra.types.Long ? value.toNumber() : undefined;
+}
+
+function isWriteTimeout(error: unknown): boolean {
+  return error instanceof cassandra.errors.ResponseError && error.code === cassandra.types.responseErrorCodes.writeTimeout;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
