@@ -1,1 +1,18 @@
-export {};
+export { RedisCoordinationStore, type RedisCoordinationStoreOptions } from "./redis/redis-coordination-store.ts";
+export {
+  CassandraRunStateStore,
+  STATUS_BUCKETS,
+  statusBucket,
+  type CassandraRunStateStoreOptions,
+  type NewRun,
+  type NodeEffect,
+} from "./cassandra/cassandra-run-state-store.ts";
+export { KafkaJobQueue, type JobDelivery, type JobHandler, type KafkaJobQueueOptions } from "./kafka/kafka-job-queue.ts";
+export {
+  WorkflowEventPublisher,
+  toWorkflowEventRecord,
+  type RunEventContext,
+  type WorkflowEventPublisherOptions,
+  type WorkflowEventRecord,
+} from "./kafka/workflow-event-publisher.ts";
+export { DEAD_LETTER_HEADERS, JOB_HEADERS, workflowEventId, type DeadLetterReason } from "./kafka/workflow-messages.ts";
