@@ -9,4 +9,12 @@ describe("worker env", () => {
   it("names the variable that does not parse", () => {
     expect(() => parseWorkerEnv({ REDIS_URL: "not a url" })).toThrow(/REDIS_URL/);
   });
+
+  it("parses the worker's group, concurrency and HTTP settings", () => {
+    const parsed = parseWorkerEnv({ WORKER_GROUP_ID: "g", WORKER_CONCURRENCY: "5", WORKER_HTTP_PORT: "0" });
+    expect(parsed).toMatchObject({ WORKER_GROUP_ID: "g", WORKER_CONCURRENCY: 5, WORKER_HTTP_HOST: "127.0.0.1", WORKER_HTTP_PORT: 0 });
+    expect(parsed.WORKER_ID).toBeUndefined();
+    expect(parseWorkerEnv({}).WORKER_HTTP_PORT).toBe(3300);
+    expect(() => parseWorkerEnv({ WORKER_CONCURRENCY: "0" })).toThrow(/WORKER_CONCURRENCY/);
+  });
 });

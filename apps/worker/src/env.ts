@@ -8,6 +8,18 @@ const workerEnvSchema = z.object({
   CASSANDRA_PORT: z.coerce.number().int().positive().default(9042),
   CASSANDRA_LOCAL_DC: z.string().min(1).default("datacenter1"),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  /** Kafka consumer group of the workers; processes with the same id share the jobs. */
+  WORKER_GROUP_ID: z.string().min(1).default("taskflow-workflow-worker"),
+  /** This process' name in logs and Kafka client ids; defaults to `<hostname>-<pid>`. */
+  WORKER_ID: z.string().min(1).optional(),
+  /** Jobs-topic partitions handled in parallel by this process. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  /** Where `/health` and `/metrics` listen. */
+  WORKER_HTTP_HOST: z.string().min(1).default("127.0.0.1"),
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(3300),
+  /** Prefix of the worker's Redis keys (leases, joins, claims). */
+  WORKER_REDIS_KEY_PREFIX: z.string().min(1).default("taskflow:workflow:"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;

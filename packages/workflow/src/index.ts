@@ -4,3 +4,4 @@ export * from "./registry.ts";
 export * from "./scheduler.ts";
 export * from "./simulate.ts";
 export type * from "./transport.ts";
+export * from "./engine.ts";

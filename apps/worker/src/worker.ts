@@ -1,0 +1,172 @@
+import { connectCassandra } from "@taskflow/cassandra";
+import { createProducer, createSchemaRegistry, jsonLinesLogger, type Logger, type Producer } from "@taskflow/kafka";
+import { WorkflowEngine, type EventSink, type NodeJob, type RunEvent } from "@taskflow/workflow";
+import { CassandraRunStateStore, KafkaJobQueue, RedisCoordinationStore, WorkflowEventPublisher } from "@taskflow/workflow-adapters";
+import type cassandra from "cassandra-driver";
+import { Redis } from "ioredis";
+import { startHttpServer, type HealthReport } from "./http.ts";
+import { WorkerMetrics } from "./metrics.ts";
+import { EXAMPLE_BLUEPRINT_IDS, loadExampleBlueprint, workerRegistry, type ExampleBlueprintId } from "./nodes/index.ts";
+
+/** Everything a worker process needs; `main` fills it from env.ts, tests from their own names. */
+export interface WorkerConfig {
+  workerId: string;
+  brokers: string[];
+  registryUrl: string;
+  cassandra: { contactPoints: string[]; port: number; localDataCenter: string };
+  redisUrl: string;
+  /** Prefix of the Redis keys (tests pass a unique one). */
+  redisKeyPrefix: string;
+  groupId: string;
+  /** Jobs-topic partitions handled in parallel. */
+  concurrency: number;
+  /** `/health` and `/metrics`; no server when absent. */
+  http?: { host: string; port: number };
+  /** Topic overrides (tests use their own topics with the catalog's schema subjects). */
+  jobsTopic?: string;
+  deadLetterTopic?: string;
+  eventsTopic?: string;
+  logger?: Logger;
+  /** Sees every published run event (tests). */
+  onEvents?: (events: readonly RunEvent[]) => void;
+}
+
+/** A running worker: its engine, a way to start runs, health, metrics and one idempotent `stop()`. */
+export interface Worker {
+  engine: WorkflowEngine;
+  store: CassandraRunStateStore;
+  metrics: WorkerMetrics;
+  /** The port `/health` and `/metrics` listen on, if any. */
+  httpPort: number | undefined;
+  /** Starts a run of one of the shipped example workflows. */
+  startRun(request: { blueprintId: ExampleBlueprintId; input: unknown; correlationId: string; runId?: string }): Promise<{ runId: string; created: boolean }>;
+  /** Publishes jobs on the worker's jobs topic as they are (tests use it to duplicate deliveries). */
+  publishJobs(jobs: readonly NodeJob[]): Promise<void>;
+  health(): Promise<HealthReport>;
+  /** Stops intake (draining in-flight jobs), then disconnects everything. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const HEALTH_CHECK_TIMEOUT_MS = 2_000;
+
+/**
+ * Connects the worker's clients, builds the engine over the Kafka/Cassandra/Redis
+ * adapters and starts consuming jobs. Rejects (after closing what it opened) if any
+ * service is unreachable or a schema is not registered.
+ */
+export async function startWorker(config: WorkerConfig): Promise<Worker> {
+  const logger = config.logger ?? jsonLinesLogger({ component: "worker", workerId: config.workerId });
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    const errors: unknown[] = [];
+    for (const close of closers.reverse()) await close().catch((error: unknown) => errors.push(error));
+    closers.length = 0;
+    if (errors.length > 0) throw new AggregateError(errors, "worker shutdown failed");
+  };
+
+  try {
+    const client: cassandra.Client = await connectCassandra(config.cassandra);
+    closers.push(() => client.shutdown());
+    const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    await redis.connect();
+    closers.push(() => redis.quit());
+    const clientId = `taskflow-worker-${config.workerId}`;
+    const producer: Producer = await createProducer({ clientId, brokers: config.brokers, logger });
+    closers.push(() => producer.disconnect());
+    const registry = createSchemaRegistry({ url: config.registryUrl, clientId });
+
+    const queue = await KafkaJobQueue.create({
+      brokers: config.brokers,
+      clientId,
+      groupId: config.groupId,
+      registry,
+      producer,
+      topic: config.jobsTopic,
+      deadLetterTopic: config.deadLetterTopic,
+      logger,
+      partitionsConsumedConcurrently: config.concurrency,
+    });
+    const publisher = await WorkflowEventPublisher.create({ producer, registry, topic: config.eventsTopic });
+    const events: EventSink = {
+      publish: async (published, context) => {
+        await publisher.publish(published, context);
+        config.onEvents?.(published);
+      },
+    };
+    const store = new CassandraRunStateStore(client);
+    const metrics = new WorkerMetrics();
+    const engine = new WorkflowEngine({
+      registry: workerRegistry(store),
+      store,
+      coordination: new RedisCoordinationStore(redis, { keyPrefix: config.redisKeyPrefix }),
+      jobs: queue,
+      events,
+      blueprints: EXAMPLE_BLUEPRINT_IDS.map(loadExampleBlueprint),
+      logger,
+      observer: metrics,
+      actor: `system:worker:${config.workerId}`,
+    });
+
+    let consuming = false;
+    // NOTE: registered first, so it runs before the clients it needs are closed.
+    closers.push(async () => {
+      consuming = false;
+      await queue.stop();
+    });
+    await queue.consume(async (job) => {
+      try {
+        await engine.handleJob(job);
+      } catch (error) {
+        metrics.jobFailed();
+        logger.error("job handling failed; it will be redelivered", { runId: job.runId, correlationId: job.correlationId, nodeId: job.nodeId, attempt: job.attempt, error });
+        throw error;
+      }
+    });
+    consuming = true;
+
+    const health = async (): Promise<HealthReport> => {
+      const [cassandraUp, redisUp] = await Promise.all([
+        answers(client.execute("SELECT release_version FROM system.local", [], { prepare: true })),
+        answers(redis.ping()),
+      ]);
+      const checks = { consumer: consuming, cassandra: cassandraUp, redis: redisUp };
+      return { healthy: Object.values(checks).every(Boolean), checks };
+    };
+
+    let httpPort: number | undefined;
+    if (config.http) {
+      const server = await startHttpServer({ ...config.http, health, metrics: () => metrics.render() });
+      httpPort = server.port;
+      // NOTE: at the front so it closes last: health and metrics stay up during the drain.
+      closers.unshift(server.close);
+    }
+
+    logger.info("worker started", { groupId: config.groupId, httpPort, topic: config.jobsTopic ?? "default" });
+    let stopped: Promise<void> | undefined;
+    return {
+      engine,
+      store,
+      metrics,
+      httpPort,
+      startRun: (request) => engine.startRun({ ...request, blueprint: loadExampleBlueprint(request.blueprintId) }),
+      publishJobs: (jobs) => queue.publish(jobs),
+      health,
+      stop: () => (stopped ??= closeAll()),
+    };
+  } catch (error) {
+    await closeAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function answers(check: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), HEALTH_CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([check.then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

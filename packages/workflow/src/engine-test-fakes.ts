@@ -1,0 +1,195 @@
+import type { EngineNewRun, EngineRunStore, EventSink } from "./engine.ts";
+import type { CoordinationStore, JobQueue, Lease, NodeJob, NodeResultRow, RunEvent, RunEventDraft, RunState, RunStatus } from "./transport.ts";
+
+/**
+ * In-memory fakes of the engine's seams, for unit tests: the same contracts as the
+ * Cassandra/Redis/Kafka adapters (once-only results with fencing, gap-free sequences,
+ * atomic join arrivals, fenced leases), without the services.
+ */
+
+interface StoredRun {
+  run: EngineNewRun;
+  status: RunStatus;
+  reason?: string;
+  results: NodeResultRow[];
+  scheduled: { nodeId: string; attempt: number }[];
+  events: RunEvent[];
+  context: Record<string, unknown>;
+  maxFence: number;
+  updatedAt: Date;
+}
+
+export class InMemoryRunStore implements EngineRunStore {
+  readonly runs = new Map<string, StoredRun>();
+  readonly effects = new Map<string, Set<string>>();
+
+  async createRun(run: EngineNewRun): Promise<boolean> {
+    if (this.runs.has(run.runId)) return false;
+    this.runs.set(run.runId, { run, status: "running", results: [], scheduled: [], events: [], context: {}, maxFence: 0, updatedAt: new Date() });
+    return true;
+  }
+
+  async appendEvents(drafts: readonly RunEventDraft[]): Promise<RunEvent[]> {
+    return drafts.map((draft) => {
+      const stored = this.require(draft.runId);
+      const event: RunEvent = { ...draft, sequence: stored.events.length + 1 };
+      stored.events.push(event);
+      if (draft.type === "NODE_SCHEDULED" && draft.nodeId !== undefined) {
+        const attempt = draft.attempt ?? 1;
+        if (!stored.scheduled.some((s) => s.nodeId === draft.nodeId && s.attempt === attempt)) stored.scheduled.push({ nodeId: draft.nodeId, attempt });
+      }
+      return event;
+    });
+  }
+
+  async recordNodeResult(row: NodeResultRow): Promise<boolean> {
+    const stored = this.require(row.runId);
+    if (row.fencingToken < stored.maxFence) return false;
+    if (stored.results.some((r) => r.nodeId === row.nodeId && r.attempt === row.attempt)) return false;
+    stored.maxFence = row.fencingToken;
+    stored.results.push(structuredClone(row));
+    return true;
+  }
+
+  async readRun(runId: string): Promise<RunState | undefined> {
+    const stored = this.runs.get(runId);
+    if (!stored) return undefined;
+    return structuredClone({
+      runId,
+      blueprintId: stored.run.blueprintId,
+      blueprintVersion: stored.run.blueprintVersion,
+      status: stored.status,
+      input: stored.run.input,
+      context: stored.context,
+      correlationId: stored.run.correlationId,
+      nodeResults: stored.results,
+      scheduled: stored.scheduled,
+      updatedAt: stored.updatedAt,
+    });
+  }
+
+  async setStatus(runId: string, status: RunStatus, reason?: string): Promise<void> {
+    const stored = this.require(runId);
+    stored.status = status;
+    stored.reason = reason;
+    stored.updatedAt = new Date();
+  }
+
+  async findStalledRuns(olderThanSeconds: number, limit: number): Promise<{ runId: string; updatedAt: Date }[]> {
+    const cutoff = Date.now() - olderThanSeconds * 1000;
+    return [...this.runs.values()]
+      .filter((r) => r.status === "running" && r.updatedAt.getTime() < cutoff)
+      .slice(0, limit)
+      .map((r) => ({ runId: r.run.runId, updatedAt: r.updatedAt }));
+  }
+
+  /** Records an effect once per (run, node, effect id); `true` for the first write. */
+  async recordEffect(runId: string, nodeId: string, effectId: string): Promise<boolean> {
+    const effects = this.effects.get(runId) ?? new Set<string>();
+    this.effects.set(runId, effects);
+    const key = `${nodeId}/${effectId}`;
+    if (effects.has(key)) return false;
+    effects.add(key);
+    return true;
+  }
+
+  eventTypes(runId: string): string[] {
+    return this.require(runId).events.map((e) => (e.nodeId ? `${e.type}:${e.nodeId}` : e.type));
+  }
+
+  private require(runId: string): StoredRun {
+    const stored = this.runs.get(runId);
+    if (!stored) throw new Error(`unknown run ${runId}`);
+    return stored;
+  }
+}
+
+export class InMemoryCoordinationStore implements CoordinationStore {
+  private readonly joins = new Map<string, { completed: Set<string>; skipped: Set<string> }>();
+  private readonly claims = new Set<string>();
+  private readonly leases = new Map<string, { token: number; expiresAt: number }>();
+  private tokenCounter = 0;
+
+  async recordJoinArrival(runId: string, nodeId: string, predecessorId: string, outcome: "completed" | "skipped"): Promise<{ completed: string[]; skipped: string[] }> {
+    const key = `${runId}/${nodeId}`;
+    const join = this.joins.get(key) ?? { completed: new Set<string>(), skipped: new Set<string>() };
+    this.joins.set(key, join);
+    const other = outcome === "completed" ? join.skipped : join.completed;
+    if (!other.has(predecessorId)) join[outcome].add(predecessorId);
+    return { completed: [...join.completed].sort(), skipped: [...join.skipped].sort() };
+  }
+
+  async claimOnce(key: string): Promise<boolean> {
+    if (this.claims.has(key)) return false;
+    this.claims.add(key);
+    return true;
+  }
+
+  async acquireLease(key: string, ttlMs: number): Promise<Lease | undefined> {
+    const held = this.leases.get(key);
+    if (held && held.expiresAt > Date.now()) return undefined;
+    const token = ++this.tokenCounter;
+    const expiresAt = Date.now() + ttlMs;
+    this.leases.set(key, { token, expiresAt });
+    return { key, fencingToken: token, expiresAt: new Date(expiresAt) };
+  }
+
+  async renewLease(lease: Lease, ttlMs: number): Promise<boolean> {
+    const held = this.leases.get(lease.key);
+    if (!held || held.token !== lease.fencingToken) return false;
+    held.expiresAt = Date.now() + ttlMs;
+    return true;
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    if (this.leases.get(lease.key)?.token === lease.fencingToken) this.leases.delete(lease.key);
+  }
+}
+
+/** Jobs wait in `pending` until {@link deliverAll} hands them to the consumer. */
+export class InMemoryJobQueue implements JobQueue {
+  readonly pending: NodeJob[] = [];
+  readonly published: { job: NodeJob; delayMs: number }[] = [];
+  private handler: ((job: NodeJob) => Promise<void>) | undefined;
+
+  async publish(jobs: readonly NodeJob[], options: { delayMs?: number } = {}): Promise<void> {
+    for (const job of jobs) {
+      this.pending.push(structuredClone(job));
+      this.published.push({ job: structuredClone(job), delayMs: options.delayMs ?? 0 });
+    }
+  }
+
+  async consume(handler: (job: NodeJob) => Promise<void>): Promise<void> {
+    this.handler = handler;
+  }
+
+  async stop(): Promise<void> {
+    this.handler = undefined;
+  }
+
+  /**
+   * Delivers pending jobs (each `copies` times, the copies concurrently) until none are
+   * left or `maxRounds` is reached. Returns the number of deliveries.
+   */
+  async deliverAll(options: { copies?: number; maxRounds?: number } = {}): Promise<number> {
+    const handler = this.handler;
+    if (!handler) throw new Error("consume() first");
+    let deliveries = 0;
+    for (let round = 0; round < (options.maxRounds ?? 100) && this.pending.length > 0; round++) {
+      const batch = this.pending.splice(0);
+      for (const job of batch) {
+        await Promise.all(Array.from({ length: options.copies ?? 1 }, () => handler(structuredClone(job))));
+        deliveries += options.copies ?? 1;
+      }
+    }
+    return deliveries;
+  }
+}
+
+export class InMemoryEventSink implements EventSink {
+  readonly events: RunEvent[] = [];
+
+  async publish(events: readonly RunEvent[]): Promise<void> {
+    this.events.push(...events);
+  }
+}

@@ -1,0 +1,507 @@
+import { randomUUID } from "node:crypto";
+import { BlueprintValidationError, parseBlueprint, type Blueprint } from "./blueprint.ts";
+import type { NodeExecutionContext, NodeExecutionResult, NodeRegistry } from "./registry.ts";
+import { compileWorkflow, decideNext, timeoutMs, type CompiledWorkflow, type NodeOutcome, type ReadyNode, type SchedulerDecision } from "./scheduler.ts";
+import type { CoordinationStore, JobQueue, Lease, NodeJob, NodeResultRow, RunEvent, RunEventDraft, RunState, RunStateStore, RunStatus } from "./transport.ts";
+
+/**
+ * The workflow engine: turns node jobs into node executions and scheduler decisions
+ * into new jobs. Pure orchestration over the seam interfaces (transport.ts), so the
+ * same engine runs on Kafka/Cassandra/Redis and on any other transport.
+ *
+ * Guarantees, and what gives them:
+ * - One writer per run at a time: every step that changes a run holds the run's lease
+ *   (CoordinationStore). Its fencing token goes with the node result, so a holder
+ *   whose lease expired mid-step cannot overwrite a newer one (RunStateStore fences).
+ * - A node's result is recorded once (`recordNodeResult` returns `false` for a
+ *   duplicate) and a redelivered job whose result exists is not executed again.
+ * - A node attempt is scheduled once: `decideNext` excludes scheduled attempts and a
+ *   `claimOnce` marker per attempt stops a stale concurrent step from re-publishing.
+ *   A join's arrivals are recorded atomically in Redis and it fires only when they
+ *   cover its predecessors (`all`) or one completed (`any`).
+ */
+
+/** Where appended run events are published (the Kafka `WorkflowEventPublisher` implements it). */
+export interface EventSink {
+  publish(events: readonly RunEvent[], context: { workflowId: string; workflowVersion: string; actor?: string }): Promise<void>;
+}
+
+/** A run as created by {@link EngineRunStore.createRun}. */
+export interface EngineNewRun {
+  runId: string;
+  blueprintId: string;
+  blueprintVersion: string;
+  input: unknown;
+  correlationId: string;
+  transport?: string;
+}
+
+/** The run store the engine needs: the seam plus creating a run once. */
+export interface EngineRunStore extends RunStateStore {
+  /** Creates the run once; `false` if it already existed (nothing written). */
+  createRun(run: EngineNewRun): Promise<boolean>;
+}
+
+/** Structured logging; every line the engine writes carries runId and correlationId. */
+export interface EngineLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What happened to one job, for metrics. */
+export type JobOutcome = "completed" | "failed" | "duplicate" | "skipped-inactive" | "unknown-run";
+
+export interface EngineObserver {
+  /** Called once per executed node attempt with its wall time. */
+  nodeExecuted?(info: { runId: string; nodeId: string; attempt: number; durationMs: number; status: "completed" | "failed" }): void;
+  /** Called once per handled job. */
+  jobHandled?(info: { runId: string; nodeId: string; attempt: number; outcome: JobOutcome }): void;
+}
+
+export interface WorkflowEngineOptions {
+  registry: NodeRegistry;
+  store: EngineRunStore;
+  coordination: CoordinationStore;
+  jobs: Pick<JobQueue, "publish">;
+  events: EventSink;
+  /** Blueprints this engine can run; `startRun` adds the ones it is given. */
+  blueprints?: readonly Blueprint[];
+  logger?: EngineLogger;
+  observer?: EngineObserver;
+  /** Lease time-to-live; renewed every third of it while a step runs. Default 30 s. */
+  leaseTtlMs?: number;
+  /** How long a step waits for a run's lease held by someone else before failing (the job is then redelivered). Default 20 s. */
+  leaseWaitMs?: number;
+  /** How long claim markers (once-only scheduling, run end) live. Default 7 days. */
+  claimTtlSeconds?: number;
+  /** `actor` of published events. Default `system:worker`. */
+  actor?: string;
+}
+
+export interface StartRunRequest {
+  /** A blueprint object (validated and analysed here). */
+  blueprint: unknown;
+  input: unknown;
+  correlationId: string;
+  /** Defaults to a random UUID. Starting the same run id twice creates it once. */
+  runId?: string;
+}
+
+/** What a node implementation run by the engine can also read (besides {@link NodeExecutionContext}). */
+export interface EngineExecutionContext extends NodeExecutionContext {
+  /** Fencing token of the run's lease held for this attempt; record effects with it. */
+  fencingToken: number;
+  correlationId: string;
+}
+
+/** The engine's extra context fields, for implementations typed against {@link NodeExecutionContext}. */
+export function engineContextOf(ctx: NodeExecutionContext): { fencingToken: number; correlationId: string } {
+  const extended = ctx as Partial<EngineExecutionContext>;
+  return { fencingToken: extended.fencingToken ?? 0, correlationId: extended.correlationId ?? "" };
+}
+
+/** A node attempt that did not finish within its configured timeout. */
+export class NodeTimeoutError extends Error {
+  constructor(
+    readonly nodeId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`node "${nodeId}" timed out after ${timeoutMs} ms`);
+    this.name = "NodeTimeoutError";
+  }
+}
+
+/** The run's lease could not be taken within `leaseWaitMs`; the job should be redelivered. */
+export class RunLeaseUnavailableError extends Error {
+  constructor(readonly runId: string) {
+    super(`the lease of run ${runId} is held elsewhere`);
+    this.name = "RunLeaseUnavailableError";
+  }
+}
+
+const DEFAULT_LEASE_TTL_MS = 30_000;
+const DEFAULT_LEASE_WAIT_MS = 20_000;
+const DEFAULT_CLAIM_TTL_SECONDS = 7 * 24 * 60 * 60;
+/** Result rows of skipped nodes use attempt 0: a node is skipped once, never attempted. */
+const SKIP_ATTEMPT = 0;
+
+const silentEngineLogger: EngineLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export class WorkflowEngine {
+  private readonly workflows = new Map<string, CompiledWorkflow>();
+  private readonly logger: EngineLogger;
+  private readonly leaseTtlMs: number;
+  private readonly leaseWaitMs: number;
+  private readonly claimTtlSeconds: number;
+
+  constructor(private readonly options: WorkflowEngineOptions) {
+    this.logger = options.logger ?? silentEngineLogger;
+    this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.leaseWaitMs = options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS;
+    this.claimTtlSeconds = options.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS;
+    for (const blueprint of options.blueprints ?? []) this.addBlueprint(blueprint);
+  }
+
+  /**
+   * Validates and analyses a blueprint, checks every `uses` has an implementation, and
+   * makes it runnable by this engine.
+   * @throws BlueprintValidationError listing every problem (including unknown `uses`).
+   */
+  addBlueprint(input: unknown): CompiledWorkflow {
+    const blueprint = parseBlueprint(input);
+    const workflow = compileWorkflow(blueprint);
+    const missing = this.options.registry.missingImplementations(blueprint);
+    if (missing.length > 0) throw new BlueprintValidationError(blueprint.id, missing);
+    this.workflows.set(workflowKey(blueprint.id, blueprint.metadata.version), workflow);
+    return workflow;
+  }
+
+  /**
+   * Starts a run: validates the blueprint, creates the run, appends RUN_CREATED and the
+   * start nodes' NODE_SCHEDULED, publishes their jobs. Starting an existing run id
+   * again changes nothing and returns `created: false`.
+   */
+  async startRun(request: StartRunRequest): Promise<{ runId: string; created: boolean }> {
+    const workflow = this.addBlueprint(request.blueprint);
+    const { blueprint } = workflow;
+    const runId = request.runId ?? randomUUID();
+    const correlationId = request.correlationId;
+    return this.withRunLease(runId, async (lease) => {
+      const created = await this.options.store.createRun({
+        runId,
+        blueprintId: blueprint.id,
+        blueprintVersion: blueprint.metadata.version,
+        input: request.input,
+        correlationId,
+      });
+      if (!created) {
+        this.logger.warn("run already exists; start ignored", { runId, correlationId });
+        return { runId, created: false };
+      }
+      const decision = decideNext(workflow, { input: request.input, outcomes: [] });
+      const now = new Date();
+      const drafts: RunEventDraft[] = [
+        { runId, type: "RUN_CREATED", correlationId, occurredAt: now, payload: { blueprintId: blueprint.id, version: blueprint.metadata.version, input: request.input } },
+      ];
+      await this.scheduleReady(workflow, runId, correlationId, lease, decision.ready, drafts, { claim: true });
+      this.logger.info("run started", { runId, correlationId, blueprintId: blueprint.id, startNodes: decision.ready.map((r) => r.nodeId) });
+      return { runId, created: true };
+    });
+  }
+
+  /**
+   * Handles one delivered job. Resolving means everything it caused is durable (the
+   * transport may acknowledge it); rejecting asks for redelivery. Safe to call twice
+   * with the same job, concurrently or not.
+   */
+  async handleJob(job: NodeJob): Promise<void> {
+    const log = { runId: job.runId, correlationId: job.correlationId, nodeId: job.nodeId, attempt: job.attempt };
+    const outcome = await this.withRunLease(job.runId, (lease) => this.handleJobUnderLease(job, lease, log));
+    this.options.observer?.jobHandled?.({ runId: job.runId, nodeId: job.nodeId, attempt: job.attempt, outcome });
+  }
+
+  /** Pauses a running run: nothing new is scheduled until {@link resume}. `false` if it was not running. */
+  async pause(runId: string, reason: string): Promise<boolean> {
+    return this.changeStatus(runId, "paused", "RUN_PAUSED", reason, ["running"]);
+  }
+
+  /** Cancels a running or paused run: no further node starts. `false` if it had already ended. */
+  async cancel(runId: string, reason: string): Promise<boolean> {
+    return this.changeStatus(runId, "cancelled", "RUN_CANCELLED", reason, ["running", "paused"]);
+  }
+
+  /**
+   * Resumes a paused run and re-enqueues exactly the nodes `decideNext` finds ready.
+   * TRICKY: jobs that arrived while paused were dropped although they count as
+   * scheduled, so readiness is computed ignoring earlier scheduling; an attempt that
+   * was in flight during the pause may run again, and its result is recorded once.
+   */
+  async resume(runId: string, reason: string): Promise<boolean> {
+    return this.withRunLease(runId, async (lease) => {
+      const state = await this.options.store.readRun(runId);
+      if (!state || state.status !== "paused") return false;
+      const workflow = this.workflowOf(state);
+      await this.options.store.setStatus(runId, "running", reason);
+      const decision = decideNext(workflow, { ...factsOf(state), scheduled: [] });
+      const drafts: RunEventDraft[] = [
+        { runId, type: "RUN_RESUMED", correlationId: state.correlationId, occurredAt: new Date(), payload: { reason, ready: decision.ready.map((r) => `${r.nodeId}#${r.attempt}`) } },
+      ];
+      await this.finishStep(workflow, state, lease, decision, drafts, { claim: false });
+      this.logger.info("run resumed", { runId, correlationId: state.correlationId, reason, ready: decision.ready.map((r) => r.nodeId) });
+      return true;
+    });
+  }
+
+  private async changeStatus(runId: string, status: RunStatus, type: RunEventDraft["type"], reason: string, from: RunStatus[]): Promise<boolean> {
+    return this.withRunLease(runId, async () => {
+      const state = await this.options.store.readRun(runId);
+      if (!state || !from.includes(state.status)) return false;
+      const workflow = this.workflowOf(state);
+      await this.options.store.setStatus(runId, status, reason);
+      await this.append(workflow, [{ runId, type, correlationId: state.correlationId, occurredAt: new Date(), payload: { reason } }]);
+      this.logger.info(`run ${status}`, { runId, correlationId: state.correlationId, reason });
+      return true;
+    });
+  }
+
+  private async handleJobUnderLease(job: NodeJob, lease: Lease, log: Record<string, unknown>): Promise<JobOutcome> {
+    const { store } = this.options;
+    const state = await store.readRun(job.runId);
+    if (!state) {
+      this.logger.warn("job for an unknown run dropped", log);
+      return "unknown-run";
+    }
+    if (state.status !== "running") {
+      // NOTE: a paused run's jobs are dropped; `resume` re-enqueues what is ready.
+      this.logger.info("job of an inactive run dropped", { ...log, status: state.status });
+      return "skipped-inactive";
+    }
+    if (state.nodeResults.some((r) => r.nodeId === job.nodeId && r.attempt === job.attempt)) {
+      this.logger.info("duplicate job ignored", log);
+      return "duplicate";
+    }
+    const workflow = this.workflowOf(state);
+    const node = workflow.nodes.get(job.nodeId);
+    if (!node) throw new Error(`run ${job.runId}: blueprint ${workflow.blueprint.id} has no node "${job.nodeId}"`);
+
+    await this.append(workflow, [{ runId: job.runId, type: "NODE_STARTED", nodeId: job.nodeId, attempt: job.attempt, correlationId: state.correlationId, occurredAt: new Date() }]);
+    const startedAt = performance.now();
+    const result = await this.execute(workflow, state, job, lease);
+    const durationMs = performance.now() - startedAt;
+    this.options.observer?.nodeExecuted?.({ runId: job.runId, nodeId: job.nodeId, attempt: job.attempt, durationMs, status: result.status });
+
+    const row: NodeResultRow = {
+      runId: job.runId,
+      nodeId: job.nodeId,
+      attempt: job.attempt,
+      status: result.status,
+      fencingToken: lease.fencingToken,
+      recordedAt: new Date(),
+      ...(result.status === "completed" ? { output: result.output, action: result.action } : { error: result.error }),
+    };
+    if (!(await store.recordNodeResult(row))) {
+      // A duplicate delivery (or our lease was lost): whoever recorded first schedules.
+      this.logger.info("node result already recorded; nothing more to do", log);
+      return "duplicate";
+    }
+    if (result.status === "failed") this.logger.warn("node attempt failed", { ...log, error: result.error.message });
+
+    // CRITICAL: we held the run's lease since reading `state`, so it plus our own result
+    // are the run's facts (a stale writer would have been fenced above).
+    const facts = { ...state, nodeResults: [...state.nodeResults, row] };
+    const decision = decideNext(workflow, factsOf(facts));
+    const drafts: RunEventDraft[] = [
+      result.status === "completed"
+        ? { runId: job.runId, type: "NODE_COMPLETED", nodeId: job.nodeId, attempt: job.attempt, correlationId: state.correlationId, occurredAt: new Date(), payload: { action: result.action, durationMs: Math.round(durationMs) } }
+        : { runId: job.runId, type: "NODE_FAILED", nodeId: job.nodeId, attempt: job.attempt, correlationId: state.correlationId, occurredAt: new Date(), payload: { error: result.error, durationMs: Math.round(durationMs) } },
+    ];
+    await this.finishStep(workflow, facts, lease, decision, drafts, { claim: true });
+    return result.status;
+  }
+
+  /** Records skips, schedules ready nodes and ends the run if the decision says so. */
+  private async finishStep(
+    workflow: CompiledWorkflow,
+    state: RunState,
+    lease: Lease,
+    decision: SchedulerDecision,
+    drafts: RunEventDraft[],
+    options: { claim: boolean },
+  ): Promise<void> {
+    const { runId, correlationId } = state;
+    for (const nodeId of decision.skipped) {
+      const recorded = await this.options.store.recordNodeResult({ runId, nodeId, attempt: SKIP_ATTEMPT, status: "skipped", fencingToken: lease.fencingToken, recordedAt: new Date() });
+      if (recorded) drafts.push({ runId, type: "NODE_SKIPPED", nodeId, correlationId, occurredAt: new Date() });
+    }
+    if (decision.status === "running") {
+      const ready = await this.joinsAllow(workflow, runId, decision, decision.ready);
+      await this.scheduleReady(workflow, runId, correlationId, lease, ready, drafts, options);
+      return;
+    }
+    // NOTE: claimed so two stale steps cannot both end the run.
+    if (!(await this.options.coordination.claimOnce(`${runId}:ended`, this.claimTtlSeconds))) {
+      await this.append(workflow, drafts);
+      return;
+    }
+    const type = decision.status === "completed" ? "RUN_COMPLETED" : "RUN_FAILED";
+    drafts.push({ runId, type, correlationId, occurredAt: new Date(), payload: decision.failure ? { failure: decision.failure } : {} });
+    await this.append(workflow, drafts);
+    await this.options.store.setStatus(runId, decision.status, decision.failure?.message);
+    this.logger.info(`run ${decision.status}`, { runId, correlationId, failure: decision.failure });
+  }
+
+  /**
+   * Records every predecessor that has arrived at each ready join (atomically, in the
+   * coordination store) and keeps the joins whose recorded arrivals satisfy their strategy.
+   */
+  private async joinsAllow(workflow: CompiledWorkflow, runId: string, decision: SchedulerDecision, ready: ReadyNode[]): Promise<ReadyNode[]> {
+    const allowed: ReadyNode[] = [];
+    for (const candidate of ready) {
+      const sources = [...new Set((workflow.incoming.get(candidate.nodeId) ?? []).map((e) => e.edge.source))];
+      if (sources.length < 2 || candidate.reason !== "edges") {
+        allowed.push(candidate);
+        continue;
+      }
+      let arrivals = { completed: [] as string[], skipped: [] as string[] };
+      for (const source of sources) {
+        const status = decision.nodeStatuses[source];
+        if (status === "completed" || status === "recovered" || status === "skipped") {
+          arrivals = await this.options.coordination.recordJoinArrival(runId, candidate.nodeId, source, status === "skipped" ? "skipped" : "completed");
+        }
+      }
+      const strategy = workflow.nodes.get(candidate.nodeId)?.config?.joinStrategy ?? "all";
+      const arrived = arrivals.completed.length + arrivals.skipped.length;
+      const satisfied = strategy === "any" ? arrivals.completed.length > 0 : arrived >= sources.length;
+      if (satisfied) allowed.push(candidate);
+      else this.logger.warn("join not satisfied by recorded arrivals; not fired", { runId, nodeId: candidate.nodeId, arrivals });
+    }
+    return allowed;
+  }
+
+  /** Claims (optionally), appends NODE_SCHEDULED/NODE_RETRIED and publishes the jobs, grouped by delay. */
+  private async scheduleReady(
+    workflow: CompiledWorkflow,
+    runId: string,
+    correlationId: string,
+    lease: Lease,
+    ready: readonly ReadyNode[],
+    drafts: RunEventDraft[],
+    options: { claim: boolean },
+  ): Promise<void> {
+    const toPublish: ReadyNode[] = [];
+    for (const candidate of ready) {
+      if (options.claim && !(await this.options.coordination.claimOnce(`${runId}:scheduled:${candidate.nodeId}#${candidate.attempt}`, this.claimTtlSeconds))) continue;
+      toPublish.push(candidate);
+      const now = new Date();
+      if (candidate.reason === "retry") {
+        drafts.push({ runId, type: "NODE_RETRIED", nodeId: candidate.nodeId, attempt: candidate.attempt, correlationId, occurredAt: now, payload: { delayMs: candidate.delayMs } });
+      }
+      drafts.push({ runId, type: "NODE_SCHEDULED", nodeId: candidate.nodeId, attempt: candidate.attempt, correlationId, occurredAt: now, payload: { reason: candidate.reason, delayMs: candidate.delayMs } });
+    }
+    // CRITICAL: NODE_SCHEDULED is durable before the job exists, so no decision re-schedules it.
+    await this.append(workflow, drafts);
+    const byDelay = new Map<number, NodeJob[]>();
+    for (const candidate of toPublish) {
+      const jobs = byDelay.get(candidate.delayMs) ?? [];
+      jobs.push({ runId, nodeId: candidate.nodeId, attempt: candidate.attempt, fencingToken: lease.fencingToken, correlationId, input: candidate.input });
+      byDelay.set(candidate.delayMs, jobs);
+    }
+    await Promise.all([...byDelay].map(([delayMs, jobs]) => this.options.jobs.publish(jobs, delayMs > 0 ? { delayMs } : undefined)));
+  }
+
+  private async append(workflow: CompiledWorkflow, drafts: readonly RunEventDraft[]): Promise<void> {
+    if (drafts.length === 0) return;
+    const events = await this.options.store.appendEvents(drafts);
+    await this.options.events.publish(events, {
+      workflowId: workflow.blueprint.id,
+      workflowVersion: workflow.blueprint.metadata.version,
+      actor: this.options.actor,
+    });
+  }
+
+  /** Runs the node implementation with its timeout; every error becomes a failed outcome. */
+  private async execute(
+    workflow: CompiledWorkflow,
+    state: RunState,
+    job: NodeJob,
+    lease: Lease,
+  ): Promise<{ status: "completed"; output?: unknown; action?: string } | { status: "failed"; error: { message: string; retryable?: boolean } }> {
+    const node = workflow.nodes.get(job.nodeId)!;
+    const timeout = timeoutMs(node.config);
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const implementation = this.options.registry.resolve(node.uses, node.id);
+      const context: EngineExecutionContext = {
+        runId: job.runId,
+        nodeId: job.nodeId,
+        attempt: job.attempt,
+        params: node.params ?? {},
+        input: job.input,
+        context: state.context,
+        signal: controller.signal,
+        fencingToken: lease.fencingToken,
+        correlationId: state.correlationId,
+      };
+      const running = implementation(context);
+      const result: NodeExecutionResult =
+        timeout === undefined
+          ? await running
+          : await Promise.race([
+              running,
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(() => {
+                  const error = new NodeTimeoutError(node.id, timeout);
+                  controller.abort(error);
+                  reject(error);
+                }, timeout);
+              }),
+            ]);
+      return { status: "completed", output: result.output, action: result.action };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const retryable = (error as { retryable?: unknown } | null)?.retryable === false ? false : undefined;
+      return { status: "failed", error: retryable === false ? { message, retryable } : { message } };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private workflowOf(state: RunState): CompiledWorkflow {
+    const workflow = this.workflows.get(workflowKey(state.blueprintId, state.blueprintVersion));
+    if (!workflow) throw new Error(`run ${state.runId}: blueprint ${state.blueprintId}@${state.blueprintVersion} is not known to this engine`);
+    return workflow;
+  }
+
+  /**
+   * Runs `step` holding the run's lease, renewed while it runs; waits (bounded) for a
+   * lease held elsewhere, then throws {@link RunLeaseUnavailableError}.
+   */
+  private async withRunLease<T>(runId: string, step: (lease: Lease) => Promise<T>): Promise<T> {
+    const { coordination } = this.options;
+    const key = `run:${runId}`;
+    const deadline = Date.now() + this.leaseWaitMs;
+    let lease = await coordination.acquireLease(key, this.leaseTtlMs);
+    for (let wait = 5; !lease; wait = Math.min(wait * 2, 200)) {
+      if (Date.now() > deadline) throw new RunLeaseUnavailableError(runId);
+      await sleep(wait);
+      lease = await coordination.acquireLease(key, this.leaseTtlMs);
+    }
+    const held = lease;
+    const renewal = setInterval(() => {
+      void coordination.renewLease(held, this.leaseTtlMs).then(
+        (renewed) => {
+          if (!renewed) this.logger.warn("run lease lost during a step; its writes will be fenced", { runId });
+        },
+        (error: unknown) => this.logger.warn("run lease renewal failed", { runId, error }),
+      );
+    }, Math.max(1, Math.floor(this.leaseTtlMs / 3)));
+    renewal.unref();
+    try {
+      return await step(held);
+    } finally {
+      clearInterval(renewal);
+      await coordination.releaseLease(held).catch((error: unknown) => this.logger.warn("run lease release failed", { runId, error }));
+    }
+  }
+}
+
+/** The scheduler's facts from a stored run. */
+export function factsOf(state: RunState): { input: unknown; context: Record<string, unknown>; outcomes: NodeOutcome[]; scheduled: { nodeId: string; attempt: number }[] } {
+  const outcomes = state.nodeResults.map((row): NodeOutcome => {
+    if (row.status === "completed") return { nodeId: row.nodeId, attempt: row.attempt, status: "completed", output: row.output, action: row.action };
+    if (row.status === "failed") return { nodeId: row.nodeId, attempt: row.attempt, status: "failed", error: row.error ?? { message: "unknown error" } };
+    return { nodeId: row.nodeId, status: "skipped" };
+  });
+  return { input: state.input, context: state.context, outcomes, scheduled: state.scheduled };
+}
+
+function workflowKey(id: string, version: string): string {
+  return `${id}@${version}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
