@@ -9,7 +9,7 @@ bash scripts/install.sh --with-browser
 bash scripts/stack/up.sh
 bash scripts/setup-kafka.sh
 npm run -s build
-for bench in ${BENCH_ONLY:-page-view-to-row tracking-load analytics-dashboard}; do
+for bench in ${BENCH_ONLY:-page-view-to-row tracking-load analytics-dashboard workflow-onboarding}; do
   echo; echo "== bench: $bench"
   tsx "bench/$bench.ts"
 done
