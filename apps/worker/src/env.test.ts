@@ -17,4 +17,10 @@ describe("worker env", () => {
     expect(parseWorkerEnv({}).WORKER_HTTP_PORT).toBe(3300);
     expect(() => parseWorkerEnv({ WORKER_CONCURRENCY: "0" })).toThrow(/WORKER_CONCURRENCY/);
   });
+
+  it("parses the control and reconciler settings, booleans as an explicit enum", () => {
+    expect(parseWorkerEnv({})).toMatchObject({ WORKER_CONSUME_CONTROL: "true", WORKER_RECONCILE_INTERVAL_MS: 10_000, WORKER_STALLED_THRESHOLD_SECONDS: 30 });
+    expect(parseWorkerEnv({ WORKER_CONSUME_CONTROL: "false" }).WORKER_CONSUME_CONTROL).toBe("false");
+    expect(() => parseWorkerEnv({ WORKER_CONSUME_CONTROL: "yes" })).toThrow(/WORKER_CONSUME_CONTROL/);
+  });
 });

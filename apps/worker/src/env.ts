@@ -19,6 +19,12 @@ const workerEnvSchema = z.object({
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(3300),
   /** Prefix of the worker's Redis keys (leases, joins, claims). */
   WORKER_REDIS_KEY_PREFIX: z.string().min(1).default("taskflow:workflow:"),
+  /** Consume lifecycle events and workflow commands in this process. */
+  WORKER_CONSUME_CONTROL: z.enum(["true", "false"]).default("true"),
+  /** Pause between reconciliation passes (stalled runs); 0 turns the periodic pass off. */
+  WORKER_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
+  /** A run `running` and not updated for this long is stalled (keep above the engine's 5 s heartbeat). */
+  WORKER_STALLED_THRESHOLD_SECONDS: z.coerce.number().int().min(1).default(30),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 

@@ -23,6 +23,8 @@ async function main(): Promise<void> {
     groupId: env.WORKER_GROUP_ID,
     concurrency: env.WORKER_CONCURRENCY,
     http: { host: env.WORKER_HTTP_HOST, port: env.WORKER_HTTP_PORT },
+    control: env.WORKER_CONSUME_CONTROL === "true" ? {} : undefined,
+    reconcile: { stalledThresholdSeconds: env.WORKER_STALLED_THRESHOLD_SECONDS, intervalMs: env.WORKER_RECONCILE_INTERVAL_MS },
     logger,
   });
 

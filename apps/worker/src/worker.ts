@@ -1,9 +1,11 @@
 import { connectCassandra } from "@taskflow/cassandra";
 import { createProducer, createSchemaRegistry, jsonLinesLogger, type Logger, type Producer } from "@taskflow/kafka";
-import { WorkflowEngine, type EventSink, type NodeJob, type RunEvent } from "@taskflow/workflow";
+import { WorkflowEngine, createReconciler, type EventSink, type NodeJob, type Reconciler, type ReconciliationStats, type RunEvent } from "@taskflow/workflow";
 import { CassandraRunStateStore, KafkaJobQueue, RedisCoordinationStore, WorkflowEventPublisher } from "@taskflow/workflow-adapters";
 import type cassandra from "cassandra-driver";
 import { Redis } from "ioredis";
+import { startCommandConsumer } from "./control/command-consumer.ts";
+import { startLifecycleConsumer } from "./control/lifecycle-consumer.ts";
 import { startHttpServer, type HealthReport } from "./http.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { EXAMPLE_BLUEPRINT_IDS, loadExampleBlueprint, workerRegistry, type ExampleBlueprintId } from "./nodes/index.ts";
@@ -29,6 +31,21 @@ export interface WorkerConfig {
   logger?: Logger;
   /** Sees every published run event (tests). */
   onEvents?: (events: readonly RunEvent[]) => void;
+  /** Consume lifecycle events and workflow commands; no control consumers when absent. */
+  control?: ControlConfig;
+  /** Periodic reconciliation of stalled runs; the reconciler exists (for `reconcile()`) but never runs by itself when `intervalMs` is absent. */
+  reconcile?: { stalledThresholdSeconds: number; intervalMs?: number };
+}
+
+/** The control consumers' groups and topic overrides (tests use their own topics). */
+export interface ControlConfig {
+  /** Consumer groups; default `<groupId>-lifecycle` and `<groupId>-commands`. */
+  lifecycleGroupId?: string;
+  commandsGroupId?: string;
+  lifecycleTopic?: string;
+  lifecycleDeadLetterTopic?: string;
+  commandsTopic?: string;
+  commandsDeadLetterTopic?: string;
 }
 
 /** A running worker: its engine, a way to start runs, health, metrics and one idempotent `stop()`. */
@@ -43,6 +60,8 @@ export interface Worker {
   /** Publishes jobs on the worker's jobs topic as they are (tests use it to duplicate deliveries). */
   publishJobs(jobs: readonly NodeJob[]): Promise<void>;
   health(): Promise<HealthReport>;
+  /** Runs one reconciliation pass now (the periodic one, if configured, runs as well). */
+  reconcile(): Promise<ReconciliationStats>;
   /** Stops intake (draining in-flight jobs), then disconnects everything. Idempotent. */
   stop(): Promise<void>;
 }
@@ -95,10 +114,11 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
     };
     const store = new CassandraRunStateStore(client);
     const metrics = new WorkerMetrics();
+    const coordination = new RedisCoordinationStore(redis, { keyPrefix: config.redisKeyPrefix });
     const engine = new WorkflowEngine({
       registry: workerRegistry(store),
       store,
-      coordination: new RedisCoordinationStore(redis, { keyPrefix: config.redisKeyPrefix }),
+      coordination,
       jobs: queue,
       events,
       blueprints: EXAMPLE_BLUEPRINT_IDS.map(loadExampleBlueprint),
@@ -123,6 +143,46 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
       }
     });
     consuming = true;
+
+    if (config.control) {
+      const control = config.control;
+      const startRun = (request: { blueprintId: ExampleBlueprintId; input: unknown; correlationId: string; runId: string }) =>
+        engine.startRun({ ...request, blueprint: loadExampleBlueprint(request.blueprintId) });
+      const common = { brokers: config.brokers, clientId, registry, producer, logger };
+      const lifecycle = await startLifecycleConsumer({
+        ...common,
+        groupId: control.lifecycleGroupId ?? `${config.groupId}-lifecycle`,
+        topic: control.lifecycleTopic,
+        deadLetterTopic: control.lifecycleDeadLetterTopic,
+        startRun,
+      });
+      // NOTE: control consumers stop before the job queue (closers run in reverse).
+      closers.push(() => lifecycle.stop());
+      const commands = await startCommandConsumer({
+        ...common,
+        groupId: control.commandsGroupId ?? `${config.groupId}-commands`,
+        topic: control.commandsTopic,
+        deadLetterTopic: control.commandsDeadLetterTopic,
+        target: {
+          startRun,
+          pause: (runId, reason) => engine.pause(runId, reason),
+          resume: (runId, reason) => engine.resume(runId, reason),
+          cancel: (runId, reason) => engine.cancel(runId, reason),
+          readRun: (runId) => store.readRun(runId),
+        },
+      });
+      closers.push(() => commands.stop());
+    }
+
+    const reconciler: Reconciler = createReconciler({
+      engine,
+      store,
+      coordination,
+      stalledThresholdSeconds: config.reconcile?.stalledThresholdSeconds ?? 30,
+      logger,
+    });
+    const intervalMs = config.reconcile?.intervalMs;
+    if (intervalMs !== undefined && intervalMs > 0) closers.push(startPeriodic(reconciler, intervalMs, logger));
 
     const health = async (): Promise<HealthReport> => {
       const [cassandraUp, redisUp] = await Promise.all([
@@ -151,12 +211,36 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
       startRun: (request) => engine.startRun({ ...request, blueprint: loadExampleBlueprint(request.blueprintId) }),
       publishJobs: (jobs) => queue.publish(jobs),
       health,
+      reconcile: () => reconciler.run(),
       stop: () => (stopped ??= closeAll()),
     };
   } catch (error) {
     await closeAll().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Runs reconciliation passes every `intervalMs`, never two at once; returns the stopper
+ * (which waits for a running pass). A failing pass is logged and the next one tries again.
+ */
+function startPeriodic(reconciler: Reconciler, intervalMs: number, logger: Logger): () => Promise<void> {
+  let current: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    current = current.then(async () => {
+      try {
+        const stats = await reconciler.run();
+        if (stats.stalledRuns > 0) logger.info("reconciliation pass", { ...stats });
+      } catch (error) {
+        logger.error("reconciliation pass failed", { error });
+      }
+    });
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await current;
+  };
 }
 
 async function answers(check: Promise<unknown>): Promise<boolean> {

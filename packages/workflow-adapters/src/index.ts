@@ -16,3 +16,24 @@ export {
   type WorkflowEventRecord,
 } from "./kafka/workflow-event-publisher.ts";
 export { DEAD_LETTER_HEADERS, JOB_HEADERS, workflowEventId, type DeadLetterReason } from "./kafka/workflow-messages.ts";
+export { AvroTopicConsumer, type AvroTopicConsumerOptions, type RecordMeta } from "./kafka/avro-topic-consumer.ts";
+export { deadLetterRecord, decodeAvroRecord, type DeadLetterRequest } from "./kafka/record-handling.ts";
+export {
+  ControlPublisher,
+  LIFECYCLE_EVENT_TYPES,
+  WORKFLOW_COMMAND_TYPES,
+  controlEncoder,
+  lifecycleEventRecordSchema,
+  lifecycleEventSchema,
+  lifecycleTopic,
+  runIdFor,
+  workflowCommandRecordSchema,
+  workflowCommandSchema,
+  workflowCommandsTopic,
+  type LifecycleEvent,
+  type LifecycleEventDraft,
+  type LifecycleEventType,
+  type WorkflowCommand,
+  type WorkflowCommandDraft,
+  type WorkflowCommandType,
+} from "./kafka/control-messages.ts";

@@ -78,7 +78,20 @@ export interface WorkflowEngineOptions {
   claimTtlSeconds?: number;
   /** `actor` of published events. Default `system:worker`. */
   actor?: string;
+  /**
+   * A step that records a result refreshes the run's `updatedAt` (status `running`) when
+   * it is older than this, so an active run never looks stalled to the reconciler.
+   * Keep it well below the reconciler's threshold. Default 5 s.
+   */
+  heartbeatIntervalMs?: number;
 }
+
+/** What {@link WorkflowEngine.reconcileRun} did with a run the reconciler found stalled. */
+export type ReconcileOutcome =
+  /** Ready nodes were re-enqueued (or the run's end was recorded). */
+  | { kind: "reconciled"; ready: string[] }
+  /** Not stalled any more, not running, or another reconciler handled this stall. */
+  | { kind: "skipped"; reason: string };
 
 export interface StartRunRequest {
   /** A blueprint object (validated and analysed here). */
@@ -124,6 +137,7 @@ export class RunLeaseUnavailableError extends Error {
 const DEFAULT_LEASE_TTL_MS = 30_000;
 const DEFAULT_LEASE_WAIT_MS = 20_000;
 const DEFAULT_CLAIM_TTL_SECONDS = 7 * 24 * 60 * 60;
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 /** Result rows of skipped nodes use attempt 0: a node is skipped once, never attempted. */
 const SKIP_ATTEMPT = 0;
 
@@ -135,12 +149,14 @@ export class WorkflowEngine {
   private readonly leaseTtlMs: number;
   private readonly leaseWaitMs: number;
   private readonly claimTtlSeconds: number;
+  private readonly heartbeatIntervalMs: number;
 
   constructor(private readonly options: WorkflowEngineOptions) {
     this.logger = options.logger ?? silentEngineLogger;
     this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.leaseWaitMs = options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS;
     this.claimTtlSeconds = options.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     for (const blueprint of options.blueprints ?? []) this.addBlueprint(blueprint);
   }
 
@@ -234,6 +250,65 @@ export class WorkflowEngine {
     });
   }
 
+  /**
+   * Resumes a run the reconciler found stalled (`running`, not updated since
+   * `stalledBefore`): under the run's lease it re-reads the run, and re-enqueues exactly
+   * the nodes `decideNext` finds ready (or records the run's end), with this lease's
+   * (newer) fencing token. TRICKY: lost jobs count as scheduled, so readiness ignores
+   * earlier scheduling (as in {@link resume}); a job that was merely slow may run again
+   * and its result is recorded once. A claim per stall (run id + `updatedAt`) and the
+   * heartbeat written first make a second reconciler skip the same stall.
+   * @throws if the run's blueprint is unknown to this engine or its state is corrupt.
+   */
+  async reconcileRun(runId: string, stalledBefore: Date): Promise<ReconcileOutcome> {
+    return this.withRunLease(runId, async (lease) => {
+      const state = await this.options.store.readRun(runId);
+      if (!state) return { kind: "skipped", reason: "unknown run" };
+      if (state.status !== "running") return { kind: "skipped", reason: `run is ${state.status}` };
+      if (state.updatedAt.getTime() >= stalledBefore.getTime()) return { kind: "skipped", reason: "run progressed meanwhile" };
+      const workflow = this.workflowOf(state);
+      if (!(await this.options.coordination.claimOnce(`${runId}:reconciled:${state.updatedAt.getTime()}`, this.claimTtlSeconds))) {
+        return { kind: "skipped", reason: "stall already reconciled" };
+      }
+      const decision = decideNext(workflow, { ...factsOf(state), scheduled: [] });
+      // Heartbeat first: the run no longer looks stalled to other reconcilers.
+      if (decision.status === "running") await this.options.store.setStatus(runId, "running");
+      await this.finishStep(workflow, state, lease, decision, [], { claim: false });
+      const ready = decision.ready.map((r) => `${r.nodeId}#${r.attempt}`);
+      this.logger.info("stalled run reconciled", { runId, correlationId: state.correlationId, ready, status: decision.status });
+      return { kind: "reconciled", ready };
+    });
+  }
+
+  /**
+   * Marks a run failed (RUN_FAILED with `reason`) without needing its blueprint: for the
+   * reconciler, when the blueprint is unknown or the state cannot be read. `false` if the
+   * run does not exist or had already ended.
+   */
+  async failRun(runId: string, reason: string): Promise<boolean> {
+    return this.withRunLease(runId, async () => {
+      let state: RunState | undefined;
+      try {
+        state = await this.options.store.readRun(runId);
+        if (!state) return false;
+      } catch (error) {
+        // A corrupt run cannot be read; its status row can still be set.
+        this.logger.warn("run state unreadable", { runId, error });
+      }
+      if (state && state.status !== "running" && state.status !== "paused") return false;
+      if (!(await this.options.coordination.claimOnce(`${runId}:ended`, this.claimTtlSeconds))) return false;
+      await this.options.store.setStatus(runId, "failed", reason);
+      if (state) {
+        const events = await this.options.store.appendEvents([
+          { runId, type: "RUN_FAILED", correlationId: state.correlationId, occurredAt: new Date(), payload: { failure: { message: reason } } },
+        ]);
+        await this.options.events.publish(events, { workflowId: state.blueprintId, workflowVersion: state.blueprintVersion, actor: this.options.actor });
+      }
+      this.logger.warn("run marked failed", { runId, correlationId: state?.correlationId, reason });
+      return true;
+    });
+  }
+
   private async changeStatus(runId: string, status: RunStatus, type: RunEventDraft["type"], reason: string, from: RunStatus[]): Promise<boolean> {
     return this.withRunLease(runId, async () => {
       const state = await this.options.store.readRun(runId);
@@ -287,6 +362,8 @@ export class WorkflowEngine {
       return "duplicate";
     }
     if (result.status === "failed") this.logger.warn("node attempt failed", { ...log, error: result.error.message });
+    // NOTE: the heartbeat the reconciler relies on; throttled to keep steps cheap.
+    if (Date.now() - state.updatedAt.getTime() >= this.heartbeatIntervalMs) await store.setStatus(job.runId, "running");
 
     // CRITICAL: we held the run's lease since reading `state`, so it plus our own result
     // are the run's facts (a stale writer would have been fenced above).

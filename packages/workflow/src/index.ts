@@ -5,3 +5,4 @@ export * from "./scheduler.ts";
 export * from "./simulate.ts";
 export type * from "./transport.ts";
 export * from "./engine.ts";
+export * from "./reconciler.ts";

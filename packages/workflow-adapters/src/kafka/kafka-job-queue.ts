@@ -2,8 +2,6 @@ import type { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import {
   createAvroValueEncoder,
   createProducer,
-  decodeConfluentAvro,
-  describeError,
   jsonLinesLogger,
   type AvroValueEncoder,
   type Logger,
@@ -12,8 +10,8 @@ import {
 import type { LoadedAvroSchema } from "@taskflow/events";
 import type { JobQueue, NodeJob } from "@taskflow/workflow";
 import kafkajs, { type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type LogEntry } from "kafkajs";
+import { deadLetterRecord, decodeAvroRecord, settlesWithin, sleep } from "./record-handling.ts";
 import {
-  DEAD_LETTER_HEADERS,
   JOB_HEADERS,
   fromNodeJobRecord,
   nodeJobSchema,
@@ -282,19 +280,8 @@ export class KafkaJobQueue implements JobQueue {
   }
 
   private decode(message: KafkaMessage): DecodedNodeJob | { reason: DeadLetterReason; error: unknown } {
-    let value: unknown;
-    try {
-      if (!message.value) throw new Error("record has no value");
-      // The schema id must be ours: a record written with another schema is not a job.
-      value = decodeConfluentAvro(message.value, this.schema.type, this.encoder.schemaId);
-    } catch (error) {
-      return { reason: "undecodable", error };
-    }
-    try {
-      return fromNodeJobRecord(value);
-    } catch (error) {
-      return { reason: "invalid", error };
-    }
+    const decoded = decodeAvroRecord(message, this.schema, this.encoder.schemaId, fromNodeJobRecord);
+    return "value" in decoded ? decoded.value : decoded;
   }
 
   /** Sleeps until `notBefore`, heartbeating; `false` if the batch must be abandoned. */
@@ -322,38 +309,8 @@ export class KafkaJobQueue implements JobQueue {
     this.resumeTimers.add(timer);
   }
 
-  /**
-   * Copies the record as it was to the dead-letter topic, with the error in headers.
-   * `true` once the broker acknowledged; `false` if it could not (the record is then
-   * redelivered and dead-lettered again later, never skipped).
-   */
-  private async deadLetter(message: KafkaMessage, partition: number, reason: DeadLetterReason, error: unknown, deliveries: number): Promise<boolean> {
-    const described = describeError(error);
-    try {
-      await this.producer.send({
-        topic: this.deadLetterTopic,
-        messages: [
-          {
-            key: message.key,
-            value: message.value,
-            headers: {
-              ...message.headers,
-              [DEAD_LETTER_HEADERS.reason]: reason,
-              [DEAD_LETTER_HEADERS.errorName]: String(described.name ?? "Error"),
-              [DEAD_LETTER_HEADERS.errorMessage]: String(described.message ?? ""),
-              [DEAD_LETTER_HEADERS.sourceTopic]: this.topic,
-              [DEAD_LETTER_HEADERS.sourcePartition]: String(partition),
-              [DEAD_LETTER_HEADERS.sourceOffset]: message.offset,
-              [DEAD_LETTER_HEADERS.deliveries]: String(deliveries),
-            },
-          },
-        ],
-      });
-      return true;
-    } catch (sendError) {
-      this.logger.error("dead-lettering a job failed", { deadLetterTopic: this.deadLetterTopic, partition, offset: message.offset, error: sendError });
-      return false;
-    }
+  private deadLetter(message: KafkaMessage, partition: number, reason: DeadLetterReason, error: unknown, deliveries: number): Promise<boolean> {
+    return deadLetterRecord(this.producer, { deadLetterTopic: this.deadLetterTopic, sourceTopic: this.topic, partition, message, reason, error, deliveries }, this.logger);
   }
 
   private logKafkajs({ namespace, level, log }: LogEntry): void {
@@ -363,23 +320,5 @@ export class KafkaJobQueue implements JobQueue {
     if (level === logLevel.ERROR && !this.stopping) this.logger.error(message, entry);
     else if (level <= logLevel.WARN) this.logger.warn(message, entry);
     else this.logger.debug(message, entry);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `true` if `promise` settled within `timeoutMs`; the timer never keeps the process alive. */
-async function settlesWithin(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
