@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one start command (README "Quick start"): installs what is missing, starts
 # the local stack (or uses external services when their variables are set),
-# bootstraps it, builds the web app and serves it with `next start`.
+# bootstraps it, builds the web app and serves it with `next start`, and starts
+# the analytics projector and the workflow worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -22,7 +23,7 @@ npm run -s build
 
 PORT="${PORT:-3000}"
 # Restart what an earlier `npm start` left running, so it serves the new build.
-for name in web projector; do
+for name in web projector worker; do
   pidfile="$STACK_DIR/run/$name.pid"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     echo "start: restarting $name (pid $(cat "$pidfile"))"
@@ -31,6 +32,7 @@ for name in web projector; do
   fi
 done
 bash scripts/run-background.sh projector apps/projector "$ROOT/node_modules/.bin/node" --import tsx src/main.ts
+bash scripts/run-background.sh worker apps/worker "$ROOT/node_modules/.bin/node" --import tsx src/main.ts
 PORT=$PORT bash scripts/run-background.sh web apps/web "$ROOT/node_modules/.bin/next" start -H 127.0.0.1 -p "$PORT"
 for _ in $(seq 1 120); do
   if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/health"; then
