@@ -26,6 +26,9 @@ export async function startNodeServer(): Promise<void> {
   }
   const { startCassandra } = await import("./lib/cassandra/server");
   startCassandra(env);
+  // Workflow commands (/runs): one publisher per server, connecting in the background.
+  const { startWorkflowControl } = await import("./lib/workflows/control-server");
+  startWorkflowControl(env);
   // NOTE: SIGTERM/SIGINT need no flush: `next start` finishes in-flight requests
   // then exits, and track() answers only once an
   // event is acknowledged by Kafka or fsynced in the outbox (lib/tracking/

@@ -26,6 +26,9 @@ export async function SiteNav() {
           <NavLink href="/todos">Todos</NavLink>
         </li>
         <li>
+          <NavLink href="/runs">Runs</NavLink>
+        </li>
+        <li>
           <NavLink href="/analytics">Analytics</NavLink>
         </li>
         <li>
