@@ -35,7 +35,7 @@ bash scripts/run-background.sh projector apps/projector "$ROOT/node_modules/.bin
 bash scripts/run-background.sh worker apps/worker "$ROOT/node_modules/.bin/node" --import tsx src/main.ts
 PORT=$PORT bash scripts/run-background.sh web apps/web "$ROOT/node_modules/.bin/next" start -H 127.0.0.1 -p "$PORT"
 for _ in $(seq 1 120); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/api/health"; then
+  if curl -fs -o /dev/null "http://127.0.0.1:$PORT/api/health"; then
     echo
     echo "TaskFlow is up: http://127.0.0.1:$PORT/   (logs: $STACK_DIR/logs, stop: npm run stack:down)"
     exit 0
