@@ -5,28 +5,15 @@
  */
 import { hostname } from "node:os";
 import { jsonLinesLogger } from "@taskflow/kafka";
-import { parseContactPoints } from "@taskflow/cassandra";
 import { env } from "./env.ts";
 import { startWorker } from "./worker.ts";
+import { workerConfigFromEnv } from "./worker-config-from-env.ts";
 
 const workerId = env.WORKER_ID ?? `${hostname()}-${process.pid}`;
 const logger = jsonLinesLogger({ component: "worker", workerId }, env.LOG_LEVEL);
 
 async function main(): Promise<void> {
-  const worker = await startWorker({
-    workerId,
-    brokers: env.KAFKA_BROKERS.split(",").map((b) => b.trim()),
-    registryUrl: env.SCHEMA_REGISTRY_URL,
-    cassandra: { contactPoints: parseContactPoints(env.CASSANDRA_CONTACT_POINTS), port: env.CASSANDRA_PORT, localDataCenter: env.CASSANDRA_LOCAL_DC },
-    redisUrl: env.REDIS_URL,
-    redisKeyPrefix: env.WORKER_REDIS_KEY_PREFIX,
-    groupId: env.WORKER_GROUP_ID,
-    concurrency: env.WORKER_CONCURRENCY,
-    http: { host: env.WORKER_HTTP_HOST, port: env.WORKER_HTTP_PORT },
-    control: env.WORKER_CONSUME_CONTROL === "true" ? {} : undefined,
-    reconcile: { stalledThresholdSeconds: env.WORKER_STALLED_THRESHOLD_SECONDS, intervalMs: env.WORKER_RECONCILE_INTERVAL_MS },
-    logger,
-  });
+  const worker = await startWorker(workerConfigFromEnv(env, workerId, logger));
 
   const stop = (signal: string) => {
     logger.info("worker stopping", { signal });
