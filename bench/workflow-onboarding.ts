@@ -68,7 +68,7 @@ function timePrototype(proto: object, label: string, methods: string[]): void {
     };
   }
 }
-timePrototype(CassandraRunStateStore.prototype, "cassandra", ["createRun", "appendEvents", "recordNodeResult", "readRun", "setStatus", "recordEffect", "setContext"]);
+timePrototype(CassandraRunStateStore.prototype, "cassandra", ["createRun", "commit", "readRun", "setStatus", "recordEffect", "setContext"]);
 timePrototype(RedisCoordinationStore.prototype, "redis", ["acquireLease", "releaseLease", "claimOnce", "recordJoinArrival"]);
 timePrototype(KafkaJobQueue.prototype, "kafka", ["publish"]);
 timePrototype(WorkflowEventPublisher.prototype, "kafkaEvents", ["publish"]);

@@ -1,6 +1,7 @@
 import kafkajs, { type KafkaConfig, type LogEntry, type Message, type ProducerConfig, type RecordMetadata } from "kafkajs";
 import { KafkaSendError, isRetriable } from "./errors.ts";
 import { jsonLinesLogger, type Logger } from "./logger.ts";
+import { SendCoalescer } from "./send-coalescer.ts";
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
 
@@ -32,7 +33,10 @@ export interface SendRecord {
 
 /** A connected, idempotent producer. */
 export interface Producer {
-  /** Resolves once every broker leader has acknowledged (acks = all); rejects with {@link KafkaSendError}. */
+  /**
+   * Resolves once every broker leader has acknowledged (acks = all); rejects with
+   * {@link KafkaSendError}. Concurrent sends share requests ({@link SendCoalescer}).
+   */
   send(record: SendRecord): Promise<RecordMetadata[]>;
   /** Idempotent; later `send()` calls reject with a fatal error. */
   disconnect(): Promise<void>;
@@ -104,12 +108,13 @@ export async function createProducer(options: ProducerOptions): Promise<Producer
   logger.info("kafka producer connected", { clientId: options.clientId, brokers: options.brokers });
 
   let disconnecting: Promise<void> | undefined;
+  // acks and idempotence are fixed here, not taken from the records.
+  const coalescer = new SendCoalescer((records) => producer.sendBatch({ topicMessages: [...records], acks: ACKS_ALL }));
   return {
     async send(record) {
       if (disconnecting) throw new KafkaSendError("producer is disconnected", { retriable: false });
       try {
-        // acks and idempotence are fixed here, not taken from the record.
-        return await producer.send({ topic: record.topic, messages: record.messages, acks: ACKS_ALL });
+        return await coalescer.send(record);
       } catch (error) {
         throw new KafkaSendError(`send to ${record.topic} failed`, { retriable: isRetriable(error), cause: error });
       }

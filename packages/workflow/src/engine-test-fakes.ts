@@ -1,5 +1,5 @@
 import type { EngineNewRun, EngineRunStore, EventSink } from "./engine.ts";
-import type { CoordinationStore, JobQueue, Lease, NodeJob, NodeResultRow, RunEvent, RunEventDraft, RunState, RunStatus } from "./transport.ts";
+import type { CoordinationStore, JobQueue, Lease, NodeJob, NodeResultRow, RunCommit, RunEvent, RunState, RunStatus } from "./transport.ts";
 
 /**
  * In-memory fakes of the engine's seams, for unit tests: the same contracts as the
@@ -29,26 +29,25 @@ export class InMemoryRunStore implements EngineRunStore {
     return true;
   }
 
-  async appendEvents(drafts: readonly RunEventDraft[]): Promise<RunEvent[]> {
-    return drafts.map((draft) => {
-      const stored = this.require(draft.runId);
-      const event: RunEvent = { ...draft, sequence: stored.events.length + 1 };
+  /** Same contract as the adapters: compare-and-set on the last sequence and the fence, all or nothing. */
+  async commit(commit: RunCommit): Promise<RunEvent[] | undefined> {
+    const stored = this.require(commit.runId);
+    if (stored.events.length !== commit.expectedLastSequence || commit.fencingToken < stored.maxFence) return undefined;
+    for (const row of commit.results ?? []) {
+      if (stored.results.some((r) => r.nodeId === row.nodeId && r.attempt === row.attempt)) throw new Error(`result of ${row.nodeId}#${row.attempt} committed twice`);
+    }
+    stored.maxFence = commit.fencingToken;
+    for (const row of commit.results ?? []) stored.results.push(structuredClone(row));
+    const events = commit.events.map((draft, index): RunEvent => ({ ...draft, sequence: commit.expectedLastSequence + index + 1 }));
+    for (const event of events) {
       stored.events.push(event);
-      if (draft.type === "NODE_SCHEDULED" && draft.nodeId !== undefined) {
-        const attempt = draft.attempt ?? 1;
-        if (!stored.scheduled.some((s) => s.nodeId === draft.nodeId && s.attempt === attempt)) stored.scheduled.push({ nodeId: draft.nodeId, attempt });
+      if (event.type === "NODE_SCHEDULED" && event.nodeId !== undefined) {
+        const attempt = event.attempt ?? 1;
+        if (!stored.scheduled.some((s) => s.nodeId === event.nodeId && s.attempt === attempt)) stored.scheduled.push({ nodeId: event.nodeId, attempt });
       }
-      return event;
-    });
-  }
-
-  async recordNodeResult(row: NodeResultRow): Promise<boolean> {
-    const stored = this.require(row.runId);
-    if (row.fencingToken < stored.maxFence) return false;
-    if (stored.results.some((r) => r.nodeId === row.nodeId && r.attempt === row.attempt)) return false;
-    stored.maxFence = row.fencingToken;
-    stored.results.push(structuredClone(row));
-    return true;
+    }
+    if (commit.status) await this.setStatus(commit.runId, commit.status.status, commit.status.reason);
+    return events;
   }
 
   async readRun(runId: string): Promise<RunState | undefined> {
@@ -65,6 +64,7 @@ export class InMemoryRunStore implements EngineRunStore {
       nodeResults: stored.results,
       scheduled: stored.scheduled,
       updatedAt: stored.updatedAt,
+      lastSequence: stored.events.length,
     });
   }
 

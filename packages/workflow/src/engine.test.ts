@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { BlueprintValidationError, parseBlueprint, type Blueprint } from "./blueprint.ts";
-import { WorkflowEngine, engineContextOf } from "./engine.ts";
+import { StaleRunStateError, WorkflowEngine, engineContextOf } from "./engine.ts";
 import { InMemoryCoordinationStore, InMemoryEventSink, InMemoryJobQueue, InMemoryRunStore } from "./engine-test-fakes.ts";
 import { NodeRegistry, type NodeImplementation } from "./registry.ts";
 
@@ -86,6 +86,46 @@ describe("WorkflowEngine", () => {
       "schedule-orientation",
       "send-welcome-email",
     ]);
+  });
+
+  it("refuses a step whose run changed meanwhile: nothing committed or published; the redelivered job completes the run once", async () => {
+    let interfered = false;
+    let interferingSequence = 0;
+    const { engine, store, queue, sink, executed } = harness({
+      ...onboardingNodes,
+      "send-email": async (ctx) => {
+        if (!interfered) {
+          // Another writer commits to the run while this attempt runs (as after a lost lease).
+          interfered = true;
+          const state = await store.readRun(ctx.runId);
+          interferingSequence = state!.lastSequence + 1;
+          await store.commit({ runId: ctx.runId, fencingToken: engineContextOf(ctx).fencingToken, expectedLastSequence: state!.lastSequence, events: [{ runId: ctx.runId, type: "RUN_RESUMED", correlationId: "corr-x", occurredAt: new Date() }] });
+        }
+        return { output: "sent" };
+      },
+    });
+    const { runId } = await engine.startRun({ blueprint: onboarding, input: { name: "Ada" }, correlationId: "corr-x" });
+    const failures: unknown[] = [];
+    const published = () => sink.events.length;
+    let before = 0;
+    for (let round = 0; round < 20 && queue.pending.length > 0; round++) {
+      const job = queue.pending.shift()!;
+      before = published();
+      await engine.handleJob(job).catch((error: unknown) => {
+        failures.push(error);
+        // Redelivered, as the transport does with a job whose handler rejected.
+        queue.pending.push(job);
+        expect(published()).toBe(before);
+      });
+    }
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(StaleRunStateError);
+    expect((await store.readRun(runId))?.status).toBe("completed");
+    expect(executed.filter((e) => e.startsWith("send-welcome-email"))).toEqual(["send-welcome-email#1", "send-welcome-email#1"]);
+    expect(store.effects.get(runId)?.size).toBe(6);
+    // Every committed event but the other writer's was published once, in order.
+    const committed = store.eventTypes(runId).map((_, i) => i + 1);
+    expect(sink.events.map((e) => e.sequence)).toEqual(committed.filter((sequence) => sequence !== interferingSequence));
   });
 
   it("refuses a blueprint with an unknown `uses`", async () => {

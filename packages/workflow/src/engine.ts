@@ -11,17 +11,18 @@ import type { CoordinationStore, JobQueue, Lease, NodeJob, NodeResultRow, RunEve
  *
  * Guarantees, and what gives them:
  * - One writer per run at a time: every step that changes a run holds the run's lease
- *   (CoordinationStore). Its fencing token goes with the node result, so a holder
- *   whose lease expired mid-step cannot overwrite a newer one (RunStateStore fences).
- * - A node's result is recorded once (`recordNodeResult` returns `false` for a
- *   duplicate) and a redelivered job whose result exists is not executed again.
- * - A node attempt is scheduled once: `decideNext` excludes scheduled attempts and a
- *   `claimOnce` marker per attempt stops a stale concurrent step from re-publishing.
- *   A join's arrivals are recorded atomically in Redis and it fires only when they
+ *   (CoordinationStore) and ends in one `RunStateStore.commit`, a compare-and-set on the
+ *   run's last sequence number: a holder whose lease expired mid-step is refused (nothing
+ *   written, nothing published) and its job is redelivered.
+ * - A node's result is recorded once (a redelivered job whose result exists is not
+ *   executed again) and an attempt is scheduled once (NODE_SCHEDULED commits before the
+ *   job is published, and `decideNext` excludes scheduled attempts).
+ * - A join's arrivals are recorded atomically in Redis and it fires only when they
  *   cover its predecessors (`all`) or one completed (`any`).
+ * - A step costs one commit and one publish of its events and jobs.
  */
 
-/** Where appended run events are published (the Kafka `WorkflowEventPublisher` implements it). */
+/** Where committed run events are published (the Kafka `WorkflowEventPublisher` implements it). */
 export interface EventSink {
   publish(events: readonly RunEvent[], context: { workflowId: string; workflowVersion: string; actor?: string }): Promise<void>;
 }
@@ -74,7 +75,7 @@ export interface WorkflowEngineOptions {
   leaseTtlMs?: number;
   /** How long a step waits for a run's lease held by someone else before failing (the job is then redelivered). Default 20 s. */
   leaseWaitMs?: number;
-  /** How long claim markers (once-only scheduling, run end) live. Default 7 days. */
+  /** How long claim markers (one reconciliation per stall) live. Default 7 days. */
   claimTtlSeconds?: number;
   /** `actor` of published events. Default `system:worker`. */
   actor?: string;
@@ -134,6 +135,17 @@ export class RunLeaseUnavailableError extends Error {
   }
 }
 
+/**
+ * The run changed between reading it and committing (another writer committed: this
+ * step's lease was lost). Nothing was written; the job should be redelivered.
+ */
+export class StaleRunStateError extends Error {
+  constructor(readonly runId: string) {
+    super(`run ${runId} changed while this step ran (its lease was lost); nothing was committed`);
+    this.name = "StaleRunStateError";
+  }
+}
+
 const DEFAULT_LEASE_TTL_MS = 30_000;
 const DEFAULT_LEASE_WAIT_MS = 20_000;
 const DEFAULT_CLAIM_TTL_SECONDS = 7 * 24 * 60 * 60;
@@ -175,7 +187,7 @@ export class WorkflowEngine {
   }
 
   /**
-   * Starts a run: validates the blueprint, creates the run, appends RUN_CREATED and the
+   * Starts a run: validates the blueprint, creates the run, commits RUN_CREATED and the
    * start nodes' NODE_SCHEDULED, publishes their jobs. Starting an existing run id
    * again changes nothing and returns `created: false`.
    */
@@ -197,11 +209,10 @@ export class WorkflowEngine {
         return { runId, created: false };
       }
       const decision = decideNext(workflow, { input: request.input, outcomes: [] });
-      const now = new Date();
       const drafts: RunEventDraft[] = [
-        { runId, type: "RUN_CREATED", correlationId, occurredAt: now, payload: { blueprintId: blueprint.id, version: blueprint.metadata.version, input: request.input } },
+        { runId, type: "RUN_CREATED", correlationId, occurredAt: new Date(), payload: { blueprintId: blueprint.id, version: blueprint.metadata.version, input: request.input } },
       ];
-      await this.scheduleReady(workflow, runId, correlationId, lease, decision.ready, drafts, { claim: true });
+      await this.commitStep(workflow, { runId, correlationId, lastSequence: 0 }, lease, { drafts, ready: decision.ready });
       this.logger.info("run started", { runId, correlationId, blueprintId: blueprint.id, startNodes: decision.ready.map((r) => r.nodeId) });
       return { runId, created: true };
     });
@@ -239,12 +250,11 @@ export class WorkflowEngine {
       const state = await this.options.store.readRun(runId);
       if (!state || state.status !== "paused") return false;
       const workflow = this.workflowOf(state);
-      await this.options.store.setStatus(runId, "running", reason);
       const decision = decideNext(workflow, { ...factsOf(state), scheduled: [] });
       const drafts: RunEventDraft[] = [
         { runId, type: "RUN_RESUMED", correlationId: state.correlationId, occurredAt: new Date(), payload: { reason, ready: decision.ready.map((r) => `${r.nodeId}#${r.attempt}`) } },
       ];
-      await this.finishStep(workflow, state, lease, decision, drafts, { claim: false });
+      await this.finishStep(workflow, state, lease, decision, { drafts, results: [], status: { status: "running", reason } });
       this.logger.info("run resumed", { runId, correlationId: state.correlationId, reason, ready: decision.ready.map((r) => r.nodeId) });
       return true;
     });
@@ -256,8 +266,8 @@ export class WorkflowEngine {
    * the nodes `decideNext` finds ready (or records the run's end), with this lease's
    * (newer) fencing token. TRICKY: lost jobs count as scheduled, so readiness ignores
    * earlier scheduling (as in {@link resume}); a job that was merely slow may run again
-   * and its result is recorded once. A claim per stall (run id + `updatedAt`) and the
-   * heartbeat written first make a second reconciler skip the same stall.
+   * and its result is recorded once. The commit refreshes `updatedAt` (and a claim per
+   * stall, run id + `updatedAt`), so a second reconciler skips the same stall.
    * @throws if the run's blueprint is unknown to this engine or its state is corrupt.
    */
   async reconcileRun(runId: string, stalledBefore: Date): Promise<ReconcileOutcome> {
@@ -271,9 +281,7 @@ export class WorkflowEngine {
         return { kind: "skipped", reason: "stall already reconciled" };
       }
       const decision = decideNext(workflow, { ...factsOf(state), scheduled: [] });
-      // Heartbeat first: the run no longer looks stalled to other reconcilers.
-      if (decision.status === "running") await this.options.store.setStatus(runId, "running");
-      await this.finishStep(workflow, state, lease, decision, [], { claim: false });
+      await this.finishStep(workflow, state, lease, decision, { drafts: [], results: [], status: { status: "running" } });
       const ready = decision.ready.map((r) => `${r.nodeId}#${r.attempt}`);
       this.logger.info("stalled run reconciled", { runId, correlationId: state.correlationId, ready, status: decision.status });
       return { kind: "reconciled", ready };
@@ -286,7 +294,7 @@ export class WorkflowEngine {
    * run does not exist or had already ended.
    */
   async failRun(runId: string, reason: string): Promise<boolean> {
-    return this.withRunLease(runId, async () => {
+    return this.withRunLease(runId, async (lease) => {
       let state: RunState | undefined;
       try {
         state = await this.options.store.readRun(runId);
@@ -295,13 +303,18 @@ export class WorkflowEngine {
         // A corrupt run cannot be read; its status row can still be set.
         this.logger.warn("run state unreadable", { runId, error });
       }
-      if (state && state.status !== "running" && state.status !== "paused") return false;
-      if (!(await this.options.coordination.claimOnce(`${runId}:ended`, this.claimTtlSeconds))) return false;
-      await this.options.store.setStatus(runId, "failed", reason);
-      if (state) {
-        const events = await this.options.store.appendEvents([
-          { runId, type: "RUN_FAILED", correlationId: state.correlationId, occurredAt: new Date(), payload: { failure: { message: reason } } },
-        ]);
+      if (!state) {
+        await this.options.store.setStatus(runId, "failed", reason);
+      } else {
+        if (state.status !== "running" && state.status !== "paused") return false;
+        const events = await this.options.store.commit({
+          runId,
+          fencingToken: lease.fencingToken,
+          expectedLastSequence: state.lastSequence,
+          events: [{ runId, type: "RUN_FAILED", correlationId: state.correlationId, occurredAt: new Date(), payload: { failure: { message: reason } } }],
+          status: { status: "failed", reason },
+        });
+        if (!events) throw new StaleRunStateError(runId);
         await this.options.events.publish(events, { workflowId: state.blueprintId, workflowVersion: state.blueprintVersion, actor: this.options.actor });
       }
       this.logger.warn("run marked failed", { runId, correlationId: state?.correlationId, reason });
@@ -310,20 +323,19 @@ export class WorkflowEngine {
   }
 
   private async changeStatus(runId: string, status: RunStatus, type: RunEventDraft["type"], reason: string, from: RunStatus[]): Promise<boolean> {
-    return this.withRunLease(runId, async () => {
+    return this.withRunLease(runId, async (lease) => {
       const state = await this.options.store.readRun(runId);
       if (!state || !from.includes(state.status)) return false;
       const workflow = this.workflowOf(state);
-      await this.options.store.setStatus(runId, status, reason);
-      await this.append(workflow, [{ runId, type, correlationId: state.correlationId, occurredAt: new Date(), payload: { reason } }]);
+      const drafts: RunEventDraft[] = [{ runId, type, correlationId: state.correlationId, occurredAt: new Date(), payload: { reason } }];
+      await this.commitStep(workflow, state, lease, { drafts, status: { status, reason } });
       this.logger.info(`run ${status}`, { runId, correlationId: state.correlationId, reason });
       return true;
     });
   }
 
   private async handleJobUnderLease(job: NodeJob, lease: Lease, log: Record<string, unknown>): Promise<JobOutcome> {
-    const { store } = this.options;
-    const state = await store.readRun(job.runId);
+    const state = await this.options.store.readRun(job.runId);
     if (!state) {
       this.logger.warn("job for an unknown run dropped", log);
       return "unknown-run";
@@ -341,11 +353,12 @@ export class WorkflowEngine {
     const node = workflow.nodes.get(job.nodeId);
     if (!node) throw new Error(`run ${job.runId}: blueprint ${workflow.blueprint.id} has no node "${job.nodeId}"`);
 
-    await this.append(workflow, [{ runId: job.runId, type: "NODE_STARTED", nodeId: job.nodeId, attempt: job.attempt, correlationId: state.correlationId, occurredAt: new Date() }]);
-    const startedAt = performance.now();
+    const startedAt = new Date();
+    const startedClock = performance.now();
     const result = await this.execute(workflow, state, job, lease);
-    const durationMs = performance.now() - startedAt;
+    const durationMs = performance.now() - startedClock;
     this.options.observer?.nodeExecuted?.({ runId: job.runId, nodeId: job.nodeId, attempt: job.attempt, durationMs, status: result.status });
+    if (result.status === "failed") this.logger.warn("node attempt failed", { ...log, error: result.error.message });
 
     const row: NodeResultRow = {
       runId: job.runId,
@@ -356,62 +369,56 @@ export class WorkflowEngine {
       recordedAt: new Date(),
       ...(result.status === "completed" ? { output: result.output, action: result.action } : { error: result.error }),
     };
-    if (!(await store.recordNodeResult(row))) {
-      // A duplicate delivery (or our lease was lost): whoever recorded first schedules.
-      this.logger.info("node result already recorded; nothing more to do", log);
-      return "duplicate";
-    }
-    if (result.status === "failed") this.logger.warn("node attempt failed", { ...log, error: result.error.message });
-    // NOTE: the heartbeat the reconciler relies on; throttled to keep steps cheap.
-    if (Date.now() - state.updatedAt.getTime() >= this.heartbeatIntervalMs) await store.setStatus(job.runId, "running");
-
-    // CRITICAL: we held the run's lease since reading `state`, so it plus our own result
-    // are the run's facts (a stale writer would have been fenced above).
+    // CRITICAL: we hold the run's lease since reading `state`, so it plus our own result
+    // are the run's facts; the commit's compare-and-set on the sequence refuses the step
+    // if anyone else changed the run meanwhile (our lease was lost).
     const facts = { ...state, nodeResults: [...state.nodeResults, row] };
     const decision = decideNext(workflow, factsOf(facts));
+    const base = { runId: job.runId, nodeId: job.nodeId, attempt: job.attempt, correlationId: state.correlationId };
+    // TRADE-OFF: NODE_STARTED is committed with the attempt's end (it keeps its own
+    // `occurredAt`), so a step is one commit; an attempt that dies mid-run leaves no event.
     const drafts: RunEventDraft[] = [
+      { ...base, type: "NODE_STARTED", occurredAt: startedAt },
       result.status === "completed"
-        ? { runId: job.runId, type: "NODE_COMPLETED", nodeId: job.nodeId, attempt: job.attempt, correlationId: state.correlationId, occurredAt: new Date(), payload: { action: result.action, durationMs: Math.round(durationMs) } }
-        : { runId: job.runId, type: "NODE_FAILED", nodeId: job.nodeId, attempt: job.attempt, correlationId: state.correlationId, occurredAt: new Date(), payload: { error: result.error, durationMs: Math.round(durationMs) } },
+        ? { ...base, type: "NODE_COMPLETED", occurredAt: row.recordedAt, payload: { action: result.action, durationMs: Math.round(durationMs) } }
+        : { ...base, type: "NODE_FAILED", occurredAt: row.recordedAt, payload: { error: result.error, durationMs: Math.round(durationMs) } },
     ];
-    await this.finishStep(workflow, facts, lease, decision, drafts, { claim: true });
+    // NOTE: the heartbeat the reconciler relies on; throttled to keep steps cheap.
+    const heartbeat = Date.now() - state.updatedAt.getTime() >= this.heartbeatIntervalMs ? { status: "running" as const } : undefined;
+    await this.finishStep(workflow, facts, lease, decision, { drafts, results: [row], status: heartbeat });
     return result.status;
   }
 
-  /** Records skips, schedules ready nodes and ends the run if the decision says so. */
+  /** Adds skips, then the ready nodes (through their joins) or the run's end, and commits. */
   private async finishStep(
     workflow: CompiledWorkflow,
     state: RunState,
     lease: Lease,
     decision: SchedulerDecision,
-    drafts: RunEventDraft[],
-    options: { claim: boolean },
+    step: { drafts: RunEventDraft[]; results: NodeResultRow[]; status?: { status: RunStatus; reason?: string } },
   ): Promise<void> {
     const { runId, correlationId } = state;
+    const { drafts, results } = step;
     for (const nodeId of decision.skipped) {
-      const recorded = await this.options.store.recordNodeResult({ runId, nodeId, attempt: SKIP_ATTEMPT, status: "skipped", fencingToken: lease.fencingToken, recordedAt: new Date() });
-      if (recorded) drafts.push({ runId, type: "NODE_SKIPPED", nodeId, correlationId, occurredAt: new Date() });
+      results.push({ runId, nodeId, attempt: SKIP_ATTEMPT, status: "skipped", fencingToken: lease.fencingToken, recordedAt: new Date() });
+      drafts.push({ runId, type: "NODE_SKIPPED", nodeId, correlationId, occurredAt: new Date() });
     }
     if (decision.status === "running") {
       const ready = await this.joinsAllow(workflow, runId, decision, decision.ready);
-      await this.scheduleReady(workflow, runId, correlationId, lease, ready, drafts, options);
-      return;
-    }
-    // NOTE: claimed so two stale steps cannot both end the run.
-    if (!(await this.options.coordination.claimOnce(`${runId}:ended`, this.claimTtlSeconds))) {
-      await this.append(workflow, drafts);
+      await this.commitStep(workflow, state, lease, { drafts, results, ready, status: step.status });
       return;
     }
     const type = decision.status === "completed" ? "RUN_COMPLETED" : "RUN_FAILED";
     drafts.push({ runId, type, correlationId, occurredAt: new Date(), payload: decision.failure ? { failure: decision.failure } : {} });
-    await this.append(workflow, drafts);
-    await this.options.store.setStatus(runId, decision.status, decision.failure?.message);
+    await this.commitStep(workflow, state, lease, { drafts, results, status: { status: decision.status, reason: decision.failure?.message } });
     this.logger.info(`run ${decision.status}`, { runId, correlationId, failure: decision.failure });
   }
 
   /**
    * Records every predecessor that has arrived at each ready join (atomically, in the
    * coordination store) and keeps the joins whose recorded arrivals satisfy their strategy.
+   * NOTE: arrivals are recorded before the step commits; an arrival is only ever true of a
+   * finished predecessor, and a join also needs `decideNext` to find it ready.
    */
   private async joinsAllow(workflow: CompiledWorkflow, runId: string, decision: SchedulerDecision, ready: ReadyNode[]): Promise<ReadyNode[]> {
     const allowed: ReadyNode[] = [];
@@ -437,47 +444,55 @@ export class WorkflowEngine {
     return allowed;
   }
 
-  /** Claims (optionally), appends NODE_SCHEDULED/NODE_RETRIED and publishes the jobs, grouped by delay. */
-  private async scheduleReady(
+  /**
+   * Commits one change of the run (events, results, NODE_RETRIED/NODE_SCHEDULED of the
+   * ready nodes, status) in one `RunStateStore.commit`, then publishes its events and the
+   * ready nodes' jobs.
+   * CRITICAL: NODE_SCHEDULED is durable before the job exists, so no later decision
+   * schedules it again; a refused commit publishes nothing and throws
+   * {@link StaleRunStateError} (the job is redelivered and sees the newer state).
+   */
+  private async commitStep(
     workflow: CompiledWorkflow,
-    runId: string,
-    correlationId: string,
+    run: Pick<RunState, "runId" | "correlationId" | "lastSequence">,
     lease: Lease,
-    ready: readonly ReadyNode[],
-    drafts: RunEventDraft[],
-    options: { claim: boolean },
+    step: { drafts: RunEventDraft[]; results?: NodeResultRow[]; ready?: readonly ReadyNode[]; status?: { status: RunStatus; reason?: string } },
   ): Promise<void> {
-    const toPublish: ReadyNode[] = [];
+    const { runId, correlationId } = run;
+    const ready = step.ready ?? [];
+    const drafts = [...step.drafts];
     for (const candidate of ready) {
-      if (options.claim && !(await this.options.coordination.claimOnce(`${runId}:scheduled:${candidate.nodeId}#${candidate.attempt}`, this.claimTtlSeconds))) continue;
-      toPublish.push(candidate);
       const now = new Date();
       if (candidate.reason === "retry") {
         drafts.push({ runId, type: "NODE_RETRIED", nodeId: candidate.nodeId, attempt: candidate.attempt, correlationId, occurredAt: now, payload: { delayMs: candidate.delayMs } });
       }
       drafts.push({ runId, type: "NODE_SCHEDULED", nodeId: candidate.nodeId, attempt: candidate.attempt, correlationId, occurredAt: now, payload: { reason: candidate.reason, delayMs: candidate.delayMs } });
     }
-    // CRITICAL: NODE_SCHEDULED is durable before the job exists, so no decision re-schedules it.
-    await this.append(workflow, drafts);
+    if (drafts.length === 0 && !step.status) return;
+    const events = await this.options.store.commit({
+      runId,
+      fencingToken: lease.fencingToken,
+      expectedLastSequence: run.lastSequence,
+      events: drafts,
+      results: step.results ?? [],
+      status: step.status,
+    });
+    if (!events) throw new StaleRunStateError(runId);
+
     const byDelay = new Map<number, NodeJob[]>();
-    for (const candidate of toPublish) {
+    for (const candidate of ready) {
       const jobs = byDelay.get(candidate.delayMs) ?? [];
       jobs.push({ runId, nodeId: candidate.nodeId, attempt: candidate.attempt, fencingToken: lease.fencingToken, correlationId, input: candidate.input });
       byDelay.set(candidate.delayMs, jobs);
     }
-    await Promise.all([...byDelay].map(([delayMs, jobs]) => this.options.jobs.publish(jobs, delayMs > 0 ? { delayMs } : undefined)));
+    // NOTE: sent together; the Kafka producer coalesces concurrent sends into one request.
+    await Promise.all([
+      events.length > 0
+        ? this.options.events.publish(events, { workflowId: workflow.blueprint.id, workflowVersion: workflow.blueprint.metadata.version, actor: this.options.actor })
+        : undefined,
+      ...[...byDelay].map(([delayMs, jobs]) => this.options.jobs.publish(jobs, delayMs > 0 ? { delayMs } : undefined)),
+    ]);
   }
-
-  private async append(workflow: CompiledWorkflow, drafts: readonly RunEventDraft[]): Promise<void> {
-    if (drafts.length === 0) return;
-    const events = await this.options.store.appendEvents(drafts);
-    await this.options.events.publish(events, {
-      workflowId: workflow.blueprint.id,
-      workflowVersion: workflow.blueprint.metadata.version,
-      actor: this.options.actor,
-    });
-  }
-
   /** Runs the node implementation with its timeout; every error becomes a failed outcome. */
   private async execute(
     workflow: CompiledWorkflow,

@@ -1,6 +1,6 @@
 /**
- * The seams between the pure runtime and its infrastructure (issue #6 implements
- * them on Kafka, Cassandra and Redis). Interfaces only: nothing here knows a broker.
+ * The seams between the pure runtime and its infrastructure: Kafka, Cassandra and Redis
+ * (issue #4), RabbitMQ, PostgreSQL and Redis (issue #6). Interfaces only: nothing here knows a broker.
  */
 
 /** One node attempt to execute, as carried on the jobs topic. */
@@ -92,24 +92,41 @@ export interface RunState {
   nodeResults: NodeResultRow[];
   scheduled: { nodeId: string; attempt: number }[];
   updatedAt: Date;
+  /** Sequence number of the run's last event (0 before the first); a commit's compare-and-set value. */
+  lastSequence: number;
+}
+
+/**
+ * One atomic change of a run, made by the holder of the run's lease: its events (numbered
+ * on from `expectedLastSequence`), the node results they report, and optionally a new
+ * status. NODE_SCHEDULED events also mark their attempts scheduled.
+ */
+export interface RunCommit {
+  runId: string;
+  /** The lease's fencing token; a commit with a token older than the run's last is refused. */
+  fencingToken: number;
+  /** `RunState.lastSequence` as read under the lease; the commit is refused if it moved. */
+  expectedLastSequence: number;
+  events: readonly RunEventDraft[];
+  /** Results recorded by this commit (a node attempt's, skipped nodes'); each (node, attempt) once. */
+  results?: readonly NodeResultRow[];
+  /** The run's new status (and `updatedAt` = now); also a heartbeat when unchanged. */
+  status?: { status: RunStatus; reason?: string };
 }
 
 /** Durable run state: append-only events plus per-key rows; no read-modify-write of a run blob. */
 export interface RunStateStore {
   /**
-   * Appends events, assigning the next per-run sequence numbers atomically (two
-   * writers never get the same number). Returns the stored events.
+   * Commits a run change atomically (all of it or none): a compare-and-set on the run's
+   * last sequence number, so of two writers that read the same state only the first
+   * commits, and sequence numbers stay gap-free. Returns the numbered events, or
+   * `undefined` when refused (the run moved on since `expectedLastSequence`, or a newer
+   * fencing token committed): the caller's view is stale and nothing was written.
    */
-  appendEvents(events: readonly RunEventDraft[]): Promise<RunEvent[]>;
-  /**
-   * Records a node attempt's result once: a second write for the same
-   * (runId, nodeId, attempt), or one with a stale fencing token, returns `false`
-   * and changes nothing.
-   */
-  recordNodeResult(row: NodeResultRow): Promise<boolean>;
+  commit(commit: RunCommit): Promise<RunEvent[] | undefined>;
   /** Reads the state the scheduler needs, or `undefined` for an unknown run. */
   readRun(runId: string): Promise<RunState | undefined>;
-  /** Updates the status index row (and its `updatedAt`) for the run. */
+  /** Sets the run's status (and its `updatedAt`) without events: for runs whose state cannot be read. */
   setStatus(runId: string, status: RunStatus, reason?: string): Promise<void>;
   /**
    * For the reconciler: runs `running` whose last update is older than

@@ -46,72 +46,76 @@ describe("CassandraRunStateStore (real Cassandra)", () => {
     expect(await createRun(runId)).toBe(false);
   });
 
-  it("numbers 20 concurrent appends (from separate stores) exactly 1..N", async () => {
+  /** Commits `drafts` (and `results`) on top of what the store says now; `undefined` if refused. */
+  const commitOnTop = async (writer: CassandraRunStateStore, runId: string, fencingToken: number, events: RunEventDraft[], results: NodeResultRow[] = []) => {
+    const state = await writer.readRun(runId);
+    return writer.commit({ runId, fencingToken, expectedLastSequence: state!.lastSequence, events, results });
+  };
+
+  it("of concurrent commits from the same state exactly one wins; retried commits number 1..N without gaps", async () => {
     const runId = newRunId();
     await createRun(runId);
-    // Separate store instances: no shared in-process guess, as with separate workers.
-    const writers = Array.from({ length: 20 }, () => new CassandraRunStateStore(client));
-    const batches = await Promise.all(
-      writers.map((writer, i) => writer.appendEvents(i % 2 === 0 ? [draft(runId)] : [draft(runId), draft(runId), draft(runId)])),
+    // Separate store instances, as with separate workers.
+    const writers = Array.from({ length: 10 }, () => new CassandraRunStateStore(client));
+    const firstRound = await Promise.all(writers.map((writer) => writer.commit({ runId, fencingToken: 1, expectedLastSequence: 0, events: [draft(runId), draft(runId)] })));
+    expect(firstRound.filter((events) => events !== undefined)).toHaveLength(1);
+
+    const committed = await Promise.all(
+      writers.map(async (writer, i) => {
+        for (;;) {
+          const events = await commitOnTop(writer, runId, 1, i % 2 === 0 ? [draft(runId)] : [draft(runId), draft(runId), draft(runId)]);
+          if (events) return events;
+        }
+      }),
     );
-    const sequences = batches.flat().map((event) => event.sequence);
-    expect(sequences).toHaveLength(40);
-    expect([...sequences].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    // A batch gets consecutive numbers in its own order.
-    for (const batch of batches) {
-      batch.forEach((event, i) => expect(event.sequence).toBe(batch[0]!.sequence + i));
-    }
-    const [next] = await store.appendEvents([draft(runId)]);
-    expect(next!.sequence).toBe(41);
+    const sequences = [...firstRound.flatMap((events) => events ?? []), ...committed.flat()].map((event) => event.sequence);
+    expect([...sequences].sort((a, b) => a - b)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
+    for (const batch of committed) batch.forEach((event, i) => expect(event.sequence).toBe(batch[0]!.sequence + i));
+    expect((await store.readRun(runId))!.lastSequence).toBe(22);
   });
 
-  it("numbers each run of a mixed batch separately", async () => {
-    const [a, b] = [newRunId(), newRunId()];
-    const events = await store.appendEvents([draft(a), draft(b), draft(a)]);
-    expect(events.map((e) => [e.runId, e.sequence])).toEqual([
-      [a, 1],
-      [b, 1],
-      [a, 2],
-    ]);
-  });
-
-  it("records a node result once and refuses a duplicate", async () => {
+  it("refuses a commit from a stale state or a stale fencing token and writes nothing of it", async () => {
     const runId = newRunId();
     await createRun(runId);
-    expect(await store.recordNodeResult(result(runId, "provision", 5))).toBe(true);
-    expect(await store.recordNodeResult(result(runId, "provision", 5, { output: { other: true } }))).toBe(false);
-    const concurrent = await Promise.all(Array.from({ length: 10 }, () => store.recordNodeResult(result(runId, "email", 5))));
-    expect(concurrent.filter(Boolean)).toHaveLength(1);
-    const state = await store.readRun(runId);
-    expect(state!.nodeResults.map((r) => r.nodeId)).toEqual(["provision", "email"]);
-    expect(state!.nodeResults[0]!.output).toEqual({ nodeId: "provision" });
-  });
-
-  it("refuses a stale fencing token once a newer one was recorded", async () => {
-    const runId = newRunId();
-    await createRun(runId);
-    expect(await store.recordNodeResult(result(runId, "a", 7))).toBe(true);
-    expect(await store.recordNodeResult(result(runId, "b", 6))).toBe(false);
-    expect(await store.recordNodeResult(result(runId, "b", 8))).toBe(true);
-    expect(await store.recordNodeResult(result(runId, "c", 7))).toBe(false);
-    expect(await store.recordNodeResult(result(runId, "c", 8))).toBe(true);
+    expect(await commitOnTop(store, runId, 7, [draft(runId, "NODE_COMPLETED", "a")], [result(runId, "a", 7)])).toHaveLength(1);
+    // Stale state: expects sequence 0 although 1 was committed.
+    expect(await store.commit({ runId, fencingToken: 9, expectedLastSequence: 0, events: [draft(runId)], results: [result(runId, "b", 9)] })).toBeUndefined();
+    // Stale token: the run already committed with 7.
+    expect(await commitOnTop(store, runId, 6, [draft(runId, "NODE_COMPLETED", "c")], [result(runId, "c", 6)])).toBeUndefined();
+    expect(await commitOnTop(store, runId, 8, [draft(runId, "NODE_COMPLETED", "c")], [result(runId, "c", 8)])).toHaveLength(1);
     const state = await store.readRun(runId);
     expect(state!.nodeResults.map((r) => [r.nodeId, r.fencingToken])).toEqual([
       ["a", 7],
-      ["b", 8],
       ["c", 8],
     ]);
+    expect(state!.lastSequence).toBe(2);
   });
 
-  it("readRun returns what was written, results in recording order", async () => {
+  it("readRun returns what was committed: results in commit order, scheduled attempts, status", async () => {
     const runId = newRunId();
     expect(await store.readRun(runId)).toBeUndefined();
     await createRun(runId);
-    await store.appendEvents([draft(runId, "RUN_CREATED"), draft(runId, "NODE_SCHEDULED", "zeta"), draft(runId, "NODE_SCHEDULED", "alpha")]);
-    // zeta before alpha: recording order, not the table's clustering (node_id) order.
-    await store.recordNodeResult(result(runId, "zeta", 1, { action: "approve" }));
-    await store.recordNodeResult(result(runId, "alpha", 1, { status: "failed", output: undefined, error: { message: "boom", retryable: false } }));
-    await store.recordNodeResult(result(runId, "alpha", 1, { attempt: 2, status: "skipped", output: undefined }));
+    const first = await store.commit({
+      runId,
+      fencingToken: 1,
+      expectedLastSequence: 0,
+      events: [draft(runId, "RUN_CREATED"), draft(runId, "NODE_SCHEDULED", "zeta"), draft(runId, "NODE_SCHEDULED", "alpha")],
+    });
+    expect(first!.map((e) => e.sequence)).toEqual([1, 2, 3]);
+    // zeta before alpha: commit order, not the table's clustering (node_id) order.
+    const at = new Date();
+    await store.commit({
+      runId,
+      fencingToken: 1,
+      expectedLastSequence: 3,
+      events: [draft(runId, "NODE_COMPLETED", "zeta"), draft(runId, "NODE_FAILED", "alpha"), draft(runId, "NODE_SKIPPED", "alpha")],
+      results: [
+        result(runId, "zeta", 1, { action: "approve", recordedAt: at }),
+        result(runId, "alpha", 1, { status: "failed", output: undefined, error: { message: "boom", retryable: false }, recordedAt: at }),
+        result(runId, "alpha", 1, { attempt: 2, status: "skipped", output: undefined, recordedAt: at }),
+      ],
+      status: { status: "paused", reason: "user asked" },
+    });
     await store.setContext(runId, "manager", { id: "m1" }, "zeta");
 
     const state = await store.readRun(runId);
@@ -119,10 +123,11 @@ describe("CassandraRunStateStore (real Cassandra)", () => {
       runId,
       blueprintId: "onboarding",
       blueprintVersion: "1",
-      status: "running",
+      status: "paused",
       input: { employee: "ada" },
       context: { manager: { id: "m1" } },
       correlationId: `corr-${runId}`,
+      lastSequence: 6,
     });
     expect(state!.nodeResults.map(({ nodeId, attempt, status, action, error, output }) => ({ nodeId, attempt, status, action, error, output }))).toEqual([
       { nodeId: "zeta", attempt: 1, status: "completed", action: "approve", error: undefined, output: { nodeId: "zeta" } },

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { crc32 } from "node:zlib";
 import cassandra from "cassandra-driver";
-import type { NodeResultRow, RunEvent, RunEventDraft, RunState, RunStateStore, RunStatus } from "@taskflow/workflow";
+import type { NodeResultRow, RunCommit, RunEvent, RunState, RunStateStore, RunStatus } from "@taskflow/workflow";
 
 const { TimeUuid } = cassandra.types;
 
@@ -43,33 +43,26 @@ export interface NodeEffect {
 export interface CassandraRunStateStoreOptions {
   /** Keyspace of the workflow tables. Default `taskflow`. */
   keyspace?: string;
-  /** Attempts of a contended lightweight transaction before giving up. Default 100. */
-  maxLwtAttempts?: number;
 }
 
 /** The run input lives in workflow_run_context under this key (see 006-workflow.cql). */
 const INPUT_CONTEXT_KEY = "input";
-/** Runs whose last sequence number is remembered, so most appends need one LWT and no read. */
-const MAX_CACHED_SEQUENCES = 10_000;
 
 /**
  * {@link RunStateStore} on Cassandra (tables of kafka/cassandra/006 and 007). Every
- * statement is prepared; shared rows change only through lightweight transactions
- * (sequence numbers, node results) or by the run's single lease holder (status).
+ * statement is prepared; a run's results and sequence numbers change only through one
+ * lightweight transaction per commit, and its status only by the lease holder that just
+ * committed.
  * The caller owns the client (connect and shutdown).
  */
 export class CassandraRunStateStore implements RunStateStore {
-  private readonly maxLwtAttempts: number;
   private readonly cql: ReturnType<typeof statements>;
-  /** Last sequence number this process saw per run: a guess for the next LWT, never trusted. */
-  private readonly lastSequenceGuess = new Map<string, number>();
 
   constructor(
     private readonly client: cassandra.Client,
     options: CassandraRunStateStoreOptions = {},
   ) {
     this.cql = statements(options.keyspace ?? "taskflow");
-    this.maxLwtAttempts = options.maxLwtAttempts ?? 100;
   }
 
   /**
@@ -97,105 +90,34 @@ export class CassandraRunStateStore implements RunStateStore {
   }
 
   /**
-   * Appends events, numbering each run's events with the next gap-free sequence numbers.
-   * Drafts of one run keep their order. NODE_SCHEDULED events also record the scheduled
-   * attempt, which {@link readRun} returns. The events themselves are not written here: the
-   * caller publishes them and Kafka Connect writes the event store.
+   * Commits a run change as one conditional batch on the run's workflow_node_results
+   * partition: a compare-and-set of the static `last_seq` (and the fencing token), the
+   * result rows and the scheduled marks of NODE_SCHEDULED events, all applied or none.
+   * Then, if asked, the status (a separate logged batch: the runs table is another
+   * partition; only the lease holder that just committed writes it). The events themselves
+   * are not written here: the caller publishes them and Kafka Connect writes the event store.
    */
-  async appendEvents(events: readonly RunEventDraft[]): Promise<RunEvent[]> {
-    const draftsByRun = new Map<string, RunEventDraft[]>();
-    for (const draft of events) {
-      const drafts = draftsByRun.get(draft.runId) ?? [];
-      drafts.push(draft);
-      draftsByRun.set(draft.runId, drafts);
+  async commit(commit: RunCommit): Promise<RunEvent[] | undefined> {
+    const events = commit.events.map((draft, index): RunEvent => ({ ...draft, sequence: commit.expectedLastSequence + index + 1 }));
+    if (events.length > 0 || (commit.results?.length ?? 0) > 0) {
+      if (!(await this.commitBatch(commit, events))) return undefined;
     }
-    const firstSequenceByRun = new Map<string, number>();
-    await Promise.all(
-      [...draftsByRun].map(async ([runId, drafts]) => {
-        firstSequenceByRun.set(runId, await this.allocateSequences(runId, drafts.length));
-      }),
-    );
-    const nextSequence = new Map(firstSequenceByRun);
-    const appended = events.map((draft): RunEvent => {
-      const sequence = nextSequence.get(draft.runId)!;
-      nextSequence.set(draft.runId, sequence + 1);
-      return { ...draft, sequence };
-    });
-    const scheduled = appended.filter((event) => event.type === "NODE_SCHEDULED" && event.nodeId !== undefined);
-    if (scheduled.length > 0) {
-      await Promise.all(
-        scheduled.map((event) =>
-          this.client.execute(this.cql.insertScheduled, [event.runId, event.nodeId, event.attempt ?? 1, event.occurredAt], { prepare: true }),
-        ),
-      );
-    }
-    return appended;
-  }
-
-  /**
-   * Records a node attempt's result once. Refused (`false`, nothing written) if the
-   * (run, node, attempt) already has a result, or if a result of the run was already
-   * recorded with a larger fencing token (the caller's lease was lost).
-   *
-   * TRICKY: fencing tokens are compared per run, so they must come from one lease per run.
-   */
-  async recordNodeResult(row: NodeResultRow): Promise<boolean> {
-    const recordedId = TimeUuid.now();
-    const resultParams = [
-      row.runId,
-      row.nodeId,
-      row.attempt,
-      row.status,
-      row.fencingToken,
-      row.output === undefined ? null : encodeJson(row.output),
-      row.error === undefined ? null : encodeJson(row.error),
-      row.action ?? null,
-      row.recordedAt,
-      recordedId,
-    ];
-    // NOTE: most runs already have a fence, so try "raise it" first and the first-result
-    // variant only when the partition has none yet.
-    let fenceCondition: "atMost" | "absent" = "atMost";
-    for (let attempt = 1; attempt <= this.maxLwtAttempts; attempt++) {
-      const fence =
-        fenceCondition === "atMost"
-          ? { query: this.cql.raiseFenceIfAtMost, params: [row.fencingToken, row.runId, row.fencingToken] }
-          : { query: this.cql.setFenceIfAbsent, params: [row.fencingToken, row.runId] };
-      // CRITICAL: one conditional batch on one partition: the fence check and the
-      // IF NOT EXISTS insert succeed or fail together.
-      const result = await this.client.batch([fence, { query: this.cql.insertNodeResult, params: resultParams }], { prepare: true });
-      if (result.wasApplied()) return true;
-      // NOTE: a refused LWT on an empty partition returns only [applied]: absent columns read as undefined.
-      const current = result.rows.map((r) => ({
-        nodeId: (r.get("node_id") as string | null | undefined) ?? null,
-        fence: (r.get("run_fencing_token") as cassandra.types.Long | null | undefined) ?? null,
-      }));
-      if (current.some((r) => r.nodeId !== null)) return false; // this attempt already has a result
-      const fenceNow = current.find((r) => r.fence !== null)?.fence ?? undefined;
-      if (fenceNow === undefined) {
-        fenceCondition = "absent";
-      } else if (fenceNow.toNumber() > row.fencingToken) {
-        return false; // stale fencing token
-      } else {
-        fenceCondition = "atMost"; // another result set the first fence meanwhile
-      }
-    }
-    throw new Error(`recordNodeResult: ${this.maxLwtAttempts} contended attempts for run ${row.runId}`);
+    if (commit.status) await this.setStatus(commit.runId, commit.status.status, commit.status.reason);
+    return events;
   }
 
   /** Reads the run row, its node results (in recording order), context and scheduled attempts. */
   async readRun(runId: string): Promise<RunState | undefined> {
-    const [runRows, resultRows, contextRows, scheduledRows] = await Promise.all([
+    const [runRows, resultRows, contextRows] = await Promise.all([
       this.client.execute(this.cql.selectRun, [runId], { prepare: true }),
       this.client.execute(this.cql.selectNodeResults, [runId], { prepare: true }),
       this.client.execute(this.cql.selectContext, [runId], { prepare: true }),
-      this.client.execute(this.cql.selectScheduled, [runId], { prepare: true }),
     ]);
     const run = runRows.first();
     if (!run) return undefined;
 
     const nodeResults = resultRows.rows
-      .filter((r) => isResultStatus(r.get("status")))
+      .filter((r) => r.get("node_id") !== null && isResultStatus(r.get("status")))
       .sort((a, b) => compareTimeUuids(a.get("recorded_id"), b.get("recorded_id")))
       .map((r): NodeResultRow => {
         const result: NodeResultRow = {
@@ -233,8 +155,12 @@ export class CassandraRunStateStore implements RunStateStore {
       context,
       correlationId: run.get("correlation_id") as string,
       nodeResults,
-      scheduled: scheduledRows.rows.map((r) => ({ nodeId: r.get("node_id") as string, attempt: r.get("attempt") as number })),
+      scheduled: resultRows.rows
+        .filter((r) => r.get("scheduled_at") !== null && r.get("node_id") !== null)
+        .map((r) => ({ nodeId: r.get("node_id") as string, attempt: r.get("attempt") as number })),
       updatedAt: run.get("updated_at") as Date,
+      // NOTE: a partition with only static cells returns one row whose clustering columns are null.
+      lastSequence: longOrUndefined(resultRows.first()?.get("last_seq")) ?? 0,
     };
   }
 
@@ -304,50 +230,44 @@ export class CassandraRunStateStore implements RunStateStore {
   }
 
   /**
-   * Reserves `count` sequence numbers for the run and returns the first. A compare-and-set
-   * loop on workflow_run_sequences: each LWT either advances last_seq from the value we
-   * expected, or fails and tells us the current value to retry from. So two writers never
-   * get the same numbers, and a number is only taken by a writer that returns it (no gaps).
+   * The conditional batch of {@link commit}; `false` if refused.
+   * CRITICAL: one partition, so the compare-and-set and the rows succeed or fail together.
    */
-  private async allocateSequences(runId: string, count: number): Promise<number> {
-    let expectedLast = this.lastSequenceGuess.get(runId);
-    for (let attempt = 1; attempt <= this.maxLwtAttempts; attempt++) {
-      const claim = randomUUID();
-      const newLast = (expectedLast ?? 0) + count;
-      let applied: boolean;
-      let currentLast: number | undefined;
-      try {
-        const result =
-          expectedLast === undefined
-            ? await this.client.execute(this.cql.insertSequence, [runId, newLast, claim], { prepare: true })
-            : await this.client.execute(this.cql.advanceSequence, [newLast, claim, runId, expectedLast], { prepare: true });
-        applied = result.wasApplied();
-        currentLast = longOrUndefined(result.first()?.get("last_seq"));
-      } catch (error) {
-        if (!isWriteTimeout(error)) throw error;
-        // CRITICAL: a timed-out LWT may still have been applied. Our claim id in the row
-        // (read at SERIAL, so it sees any accepted proposal) says whether the numbers are ours.
-        const row = (await this.client.execute(this.cql.selectSequence, [runId], { prepare: true, consistency: cassandra.types.consistencies.localSerial })).first();
-        currentLast = longOrUndefined(row?.get("last_seq"));
-        applied = row?.get("last_claim") === claim && currentLast === newLast;
-      }
-      if (applied) {
-        this.rememberSequence(runId, newLast);
-        return newLast - count + 1;
-      }
-      expectedLast = currentLast;
-      // NOTE: jittered backoff so concurrent writers of one run stop colliding.
-      if (attempt > 1) await sleep(Math.random() * Math.min(2 ** attempt, 50));
-    }
-    throw new Error(`appendEvents: ${this.maxLwtAttempts} contended attempts to number events of run ${runId}`);
-  }
-
-  private rememberSequence(runId: string, last: number): void {
-    this.lastSequenceGuess.delete(runId);
-    this.lastSequenceGuess.set(runId, last);
-    if (this.lastSequenceGuess.size > MAX_CACHED_SEQUENCES) {
-      const oldest = this.lastSequenceGuess.keys().next().value;
-      if (oldest !== undefined) this.lastSequenceGuess.delete(oldest);
+  private async commitBatch(commit: RunCommit, events: readonly RunEvent[]): Promise<boolean> {
+    const { runId } = commit;
+    const claim = randomUUID();
+    const newLast = commit.expectedLastSequence + events.length;
+    const guard =
+      commit.expectedLastSequence === 0
+        ? { query: this.cql.claimFirstSequences, params: [newLast, claim, commit.fencingToken, runId] }
+        : { query: this.cql.advanceSequences, params: [newLast, claim, commit.fencingToken, runId, commit.expectedLastSequence, commit.fencingToken] };
+    const rows = (commit.results ?? []).map((row, index) => ({
+      query: this.cql.setNodeResult,
+      params: [
+        row.status,
+        row.fencingToken,
+        row.output === undefined ? null : encodeJson(row.output),
+        row.error === undefined ? null : encodeJson(row.error),
+        row.action ?? null,
+        row.recordedAt,
+        // NOTE: ticks keep a commit's rows in their order within one millisecond.
+        TimeUuid.fromDate(row.recordedAt, index),
+        runId,
+        row.nodeId,
+        row.attempt,
+      ],
+    }));
+    const scheduled = events
+      .filter((event) => event.type === "NODE_SCHEDULED" && event.nodeId !== undefined)
+      .map((event) => ({ query: this.cql.markScheduled, params: [event.occurredAt, runId, event.nodeId, event.attempt ?? 1] }));
+    try {
+      return (await this.client.batch([guard, ...rows, ...scheduled], { prepare: true })).wasApplied();
+    } catch (error) {
+      if (!isWriteTimeout(error)) throw error;
+      // CRITICAL: a timed-out LWT may still have been applied. Our claim id in the partition
+      // (read at SERIAL, so it sees any accepted proposal) says whether the batch is ours.
+      const row = (await this.client.execute(this.cql.selectSequenceClaim, [runId], { prepare: true, consistency: cassandra.types.consistencies.localSerial })).first();
+      return row?.get("last_claim") === claim && longOrUndefined(row.get("last_seq")) === newLast;
     }
   }
 }
@@ -364,15 +284,12 @@ function statements(keyspace: string) {
     selectStalled: `SELECT run_id, updated_at FROM ${ks}.workflow_runs_by_status WHERE status = ? AND bucket = ? AND updated_at < ? LIMIT ?`,
     upsertContext: `INSERT INTO ${ks}.workflow_run_context (run_id, key, value, node_id, updated_at) VALUES (?, ?, ?, ?, ?)`,
     selectContext: `SELECT key, value FROM ${ks}.workflow_run_context WHERE run_id = ?`,
-    insertScheduled: `INSERT INTO ${ks}.workflow_node_scheduled (run_id, node_id, attempt, scheduled_at) VALUES (?, ?, ?, ?)`,
-    selectScheduled: `SELECT node_id, attempt FROM ${ks}.workflow_node_scheduled WHERE run_id = ?`,
-    insertSequence: `INSERT INTO ${ks}.workflow_run_sequences (run_id, last_seq, last_claim) VALUES (?, ?, ?) IF NOT EXISTS`,
-    advanceSequence: `UPDATE ${ks}.workflow_run_sequences SET last_seq = ?, last_claim = ? WHERE run_id = ? IF last_seq = ?`,
-    selectSequence: `SELECT last_seq, last_claim FROM ${ks}.workflow_run_sequences WHERE run_id = ?`,
-    raiseFenceIfAtMost: `UPDATE ${ks}.workflow_node_results SET run_fencing_token = ? WHERE run_id = ? IF run_fencing_token <= ?`,
-    setFenceIfAbsent: `UPDATE ${ks}.workflow_node_results SET run_fencing_token = ? WHERE run_id = ? IF run_fencing_token = null`,
-    insertNodeResult: `INSERT INTO ${ks}.workflow_node_results (run_id, node_id, attempt, status, fencing_token, output, error, action, finished_at, recorded_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
-    selectNodeResults: `SELECT node_id, attempt, status, fencing_token, output, error, action, finished_at, recorded_id FROM ${ks}.workflow_node_results WHERE run_id = ?`,
+    claimFirstSequences: `UPDATE ${ks}.workflow_node_results SET last_seq = ?, last_claim = ?, run_fencing_token = ? WHERE run_id = ? IF last_seq = null`,
+    advanceSequences: `UPDATE ${ks}.workflow_node_results SET last_seq = ?, last_claim = ?, run_fencing_token = ? WHERE run_id = ? IF last_seq = ? AND run_fencing_token <= ?`,
+    selectSequenceClaim: `SELECT last_seq, last_claim FROM ${ks}.workflow_node_results WHERE run_id = ? LIMIT 1`,
+    setNodeResult: `UPDATE ${ks}.workflow_node_results SET status = ?, fencing_token = ?, output = ?, error = ?, action = ?, finished_at = ?, recorded_id = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
+    markScheduled: `UPDATE ${ks}.workflow_node_results SET scheduled_at = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
+    selectNodeResults: `SELECT node_id, attempt, status, fencing_token, output, error, action, finished_at, recorded_id, scheduled_at, last_seq FROM ${ks}.workflow_node_results WHERE run_id = ?`,
     insertEffect: `INSERT INTO ${ks}.workflow_node_effects (run_id, node_id, effect_id, kind, attempt, fencing_token, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
     countEffects: `SELECT COUNT(*) AS count FROM ${ks}.workflow_node_effects WHERE run_id = ?`,
   } as const;
@@ -401,8 +318,4 @@ function longOrUndefined(value: unknown): number | undefined {
 
 function isWriteTimeout(error: unknown): boolean {
   return error instanceof cassandra.errors.ResponseError && error.code === cassandra.types.responseErrorCodes.writeTimeout;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
