@@ -127,8 +127,6 @@ describe("worker control consumers and reconciler (real Kafka, Cassandra, Redis)
     const event = { eventId, type: "employee.onboard" as const, orgId: "org-1", employeeId: `e-${suffix}`, data: { name: "Ada" }, correlationId };
     await publisher.publishLifecycleEvent(event);
     await publisher.publishLifecycleEvent(event);
-    // No workflow is mapped to employee.exit: logged and committed, nothing started.
-    await publisher.publishLifecycleEvent({ type: "employee.exit", orgId: "org-1", employeeId: `e-${suffix}` });
 
     const runId = runIdFor("lifecycle", eventId);
     await waitForStatus(runId, "completed");

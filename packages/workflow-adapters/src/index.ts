@@ -22,6 +22,7 @@ export {
   ControlPublisher,
   LIFECYCLE_EVENT_TYPES,
   WORKFLOW_COMMAND_TYPES,
+  WORKFLOW_TRANSPORTS,
   controlEncoder,
   lifecycleEventRecordSchema,
   lifecycleEventSchema,
@@ -36,4 +37,5 @@ export {
   type WorkflowCommand,
   type WorkflowCommandDraft,
   type WorkflowCommandType,
+  type WorkflowTransport,
 } from "./kafka/control-messages.ts";

@@ -1,12 +1,15 @@
 import contentModeration from "../../../../packages/workflow/blueprints/content-moderation.json";
+import employeeOffboarding from "../../../../packages/workflow/blueprints/employee-offboarding.json";
 import employeeOnboarding from "../../../../packages/workflow/blueprints/employee-onboarding.json";
+import employeeTransfer from "../../../../packages/workflow/blueprints/employee-transfer.json";
+import employeeUpdate from "../../../../packages/workflow/blueprints/employee-update.json";
 
 /**
  * The workflows a user may start from /runs: the example blueprints the worker
  * registers (apps/worker/src/nodes). Read from packages/workflow/blueprints, never
  * restated; only what the pages draw (ids, names, edges) is used here.
  */
-export const WORKFLOW_IDS = ["employee-onboarding", "content-moderation"] as const;
+export const WORKFLOW_IDS = ["employee-onboarding", "employee-offboarding", "employee-transfer", "employee-update", "content-moderation"] as const;
 export type WorkflowId = (typeof WORKFLOW_IDS)[number];
 
 export interface BlueprintShape {
@@ -18,6 +21,9 @@ export interface BlueprintShape {
 
 const BLUEPRINTS: Record<WorkflowId, BlueprintShape> = {
   "employee-onboarding": shapeOf(employeeOnboarding),
+  "employee-offboarding": shapeOf(employeeOffboarding),
+  "employee-transfer": shapeOf(employeeTransfer),
+  "employee-update": shapeOf(employeeUpdate),
   "content-moderation": shapeOf(contentModeration),
 };
 

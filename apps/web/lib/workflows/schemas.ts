@@ -14,7 +14,7 @@ export const runIdSchema = z
 
 /** The start-run form: a known workflow and optional run input, a JSON object. */
 export const startRunInputSchema = z.object({
-  workflowId: z.enum(WORKFLOW_IDS, { error: "Choose a workflow: employee-onboarding or content-moderation." }),
+  workflowId: z.enum(WORKFLOW_IDS, { error: `Choose a workflow: ${WORKFLOW_IDS.join(", ")}.` }),
   input: z
     .string()
     .optional()

@@ -8,6 +8,7 @@ import {
   workflowCommandSchema,
   workflowCommandsTopic,
   type WorkflowCommand,
+  type WorkflowTransport,
 } from "@taskflow/workflow-adapters";
 import { EXAMPLE_BLUEPRINT_IDS, type ExampleBlueprintId } from "../nodes/index.ts";
 import type { StartExampleRun } from "./lifecycle-consumer.ts";
@@ -22,7 +23,7 @@ export interface CommandTarget {
 }
 
 /** What a command did, for logs and tests. */
-export type CommandOutcome = "started" | "already-started" | "applied" | "ignored" | "unknown-run" | "unknown-workflow";
+export type CommandOutcome = "started" | "already-started" | "applied" | "ignored" | "unknown-run" | "unknown-workflow" | "other-transport";
 
 /**
  * Applies one command. Bad input (an unknown run or workflow, a pause of a run that is
@@ -30,10 +31,15 @@ export type CommandOutcome = "started" | "already-started" | "applied" | "ignore
  * accepted is lost; a failure to apply (store or lease unavailable) rejects, and the
  * command is redelivered.
  */
-export async function handleWorkflowCommand(command: WorkflowCommand, deps: { target: CommandTarget; logger: Logger }): Promise<CommandOutcome> {
+export async function handleWorkflowCommand(command: WorkflowCommand, deps: { target: CommandTarget; logger: Logger; transport?: WorkflowTransport }): Promise<CommandOutcome> {
   const { target, logger } = deps;
   const log = { commandId: command.commandId, type: command.type, actor: command.actor, correlationId: command.correlationId };
   if (command.type === "run.request") {
+    // Every transport's workers read the commands; the requested one starts the run.
+    if ((command.transport ?? "kafka") !== (deps.transport ?? "kafka")) {
+      logger.debug("run.request for another transport; ignored", { ...log, transport: command.transport });
+      return "other-transport";
+    }
     if (!EXAMPLE_BLUEPRINT_IDS.includes(command.workflowId as ExampleBlueprintId)) {
       logger.warn(`run.request for unknown workflow "${command.workflowId}"; ignored`, log);
       return "unknown-workflow";
@@ -68,6 +74,8 @@ export interface CommandConsumerOptions {
   producer: Producer;
   target: CommandTarget;
   logger: Logger;
+  /** This worker's transport: it starts only the run.requests for it (default `kafka`). */
+  transport?: WorkflowTransport;
   /** Overrides of the catalog's `taskflow-workflow-commands` and its dead-letter topic (tests). */
   topic?: string;
   deadLetterTopic?: string;

@@ -18,9 +18,9 @@ import type { ExampleBlueprintId } from "../nodes/index.ts";
  */
 export const LIFECYCLE_WORKFLOWS: Readonly<Record<LifecycleEventType, ExampleBlueprintId | undefined>> = {
   "employee.onboard": "employee-onboarding",
-  "employee.exit": undefined,
-  "employee.transfer": undefined,
-  "employee.update": undefined,
+  "employee.exit": "employee-offboarding",
+  "employee.transfer": "employee-transfer",
+  "employee.update": "employee-update",
 };
 
 /** Starts a run of a shipped workflow (the worker's `startRun`). */

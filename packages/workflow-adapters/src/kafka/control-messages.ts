@@ -62,6 +62,10 @@ export const lifecycleEventRecordSchema = z.object({
 });
 export type LifecycleEvent = z.infer<typeof lifecycleEventRecordSchema>;
 
+/** The runtime transports a run can be requested on (issue #6). */
+export const WORKFLOW_TRANSPORTS = ["kafka", "rabbitmq"] as const;
+export type WorkflowTransport = (typeof WORKFLOW_TRANSPORTS)[number];
+
 export const WORKFLOW_COMMAND_TYPES = ["run.request", "run.pause", "run.resume", "run.cancel"] as const;
 export type WorkflowCommandType = (typeof WORKFLOW_COMMAND_TYPES)[number];
 
@@ -76,7 +80,14 @@ const commandBase = {
 
 /** A workflow command as consumers see it: what each type requires is checked here. */
 export const workflowCommandRecordSchema = z.discriminatedUnion("type", [
-  z.object({ ...commandBase, type: z.literal("run.request"), runId: z.string().min(1).nullable(), workflowId: z.string().min(1) }),
+  z.object({
+    ...commandBase,
+    type: z.literal("run.request"),
+    runId: z.string().min(1).nullable(),
+    workflowId: z.string().min(1),
+    // NOTE: absent from commands written with the schema's first version.
+    transport: z.enum(WORKFLOW_TRANSPORTS).nullable().default(null),
+  }),
   z.object({ ...commandBase, type: z.enum(["run.pause", "run.resume", "run.cancel"]), runId: z.string().min(1), workflowId: z.string().nullable() }),
 ]);
 export type WorkflowCommand = z.infer<typeof workflowCommandRecordSchema>;
@@ -98,6 +109,8 @@ export interface WorkflowCommandDraft {
   type: WorkflowCommandType;
   runId?: string;
   workflowId?: string;
+  /** run.request only: which transport runs it (default `kafka`). */
+  transport?: WorkflowTransport;
   input?: Record<string, unknown>;
   reason?: string;
   actor: string;
@@ -186,6 +199,7 @@ export class ControlPublisher {
       actor: draft.actor,
       correlationId: draft.correlationId ?? commandId,
       time: draft.time ?? new Date(),
+      transport: draft.type === "run.request" ? (draft.transport ?? "kafka") : null,
     };
     await this.producer.send({ topic: this.topics.commands, messages: [{ key: runId, value: this.commands.encode(record) }] });
     return { commandId, runId };

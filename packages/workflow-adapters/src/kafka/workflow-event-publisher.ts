@@ -13,6 +13,8 @@ export interface WorkflowEventPublisherOptions {
   topic?: string;
   /** Registry subject; defaults to `<catalog events topic>-value`. */
   subject?: string;
+  /** The runtime transport whose runs these events describe: `kafka` (default) or `rabbitmq`. */
+  transport?: string;
 }
 
 /** What a `RunEvent` does not carry but a stored `WorkflowEvent` needs. */
@@ -43,7 +45,7 @@ export interface WorkflowEventRecord {
 }
 
 /** Maps a sequenced run event to its Avro record. */
-export function toWorkflowEventRecord(event: RunEvent, context: RunEventContext): WorkflowEventRecord {
+export function toWorkflowEventRecord(event: RunEvent, context: RunEventContext, transport = "kafka"): WorkflowEventRecord {
   return {
     // Deterministic: re-publishing (runId, sequence) rewrites the same rows downstream.
     eventId: workflowEventId(event.runId, event.sequence),
@@ -58,7 +60,7 @@ export function toWorkflowEventRecord(event: RunEvent, context: RunEventContext)
     actor: context.actor ?? "system:worker",
     correlationId: event.correlationId,
     time: event.occurredAt,
-    transport: "kafka",
+    transport,
   };
 }
 
@@ -72,6 +74,7 @@ export class WorkflowEventPublisher {
     private readonly encoder: AvroValueEncoder,
     /** The topic events are published to. */
     readonly topic: string,
+    private readonly transport: string,
   ) {}
 
   /** Resolves the WorkflowEvent schema id; rejects if the schema is not registered. */
@@ -79,7 +82,7 @@ export class WorkflowEventPublisher {
     const catalog = workflowEventsTopic();
     const subject = options.subject ?? valueSubject(catalog.name);
     const encoder = await createAvroValueEncoder(options.registry, subject, workflowEventSchema());
-    return new WorkflowEventPublisher(options.producer, encoder, options.topic ?? catalog.name);
+    return new WorkflowEventPublisher(options.producer, encoder, options.topic ?? catalog.name, options.transport ?? "kafka");
   }
 
   /**
@@ -93,7 +96,7 @@ export class WorkflowEventPublisher {
     const messages = events.map((event) => ({
       // Keyed by run id: a run's events stay in sequence order on one partition.
       key: event.runId,
-      value: this.encoder.encode(toWorkflowEventRecord(event, context)),
+      value: this.encoder.encode(toWorkflowEventRecord(event, context, this.transport)),
     }));
     await this.producer.send({ topic: this.topic, messages });
   }
