@@ -89,6 +89,9 @@ beforeAll(async () => {
       commandsTopic: topics.commands,
       commandsDeadLetterTopic: topics.commandsDlq,
     },
+    http: { host: "127.0.0.1", port: 0 },
+    // NOTE: a day's threshold: the periodic passes run but never touch other tests' runs.
+    reconcile: { stalledThresholdSeconds: 86_400, intervalMs: 300 },
   });
   producer = await createProducer({ clientId: `it-control-${suffix}`, brokers: [...services.kafkaBrokers], logger: silentLogger });
   publisher = await ControlPublisher.create({
@@ -209,5 +212,21 @@ describe("worker control consumers and reconciler (real Kafka, Cassandra, Redis)
     await waitForStatus(runId, "completed");
     expect(await worker.store.countEffects(runId)).toBe(5);
     expect(eventTypes(runId).filter((t) => t === "NODE_COMPLETED:provision-identity")).toHaveLength(1);
+  });
+
+  it("reports the control consumers and the reconciler in /health and /metrics", async () => {
+    const health = await fetch(`http://127.0.0.1:${worker.httpPort}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({
+      healthy: true,
+      checks: { consumer: true, cassandra: true, redis: true, lifecycleConsumer: true, commandConsumer: true, reconciler: true },
+    });
+    const metrics = await waitFor("a periodic reconciliation pass and handled commands in /metrics", async () => {
+      const text = await (await fetch(`http://127.0.0.1:${worker.httpPort}/metrics`)).text();
+      return /taskflow_worker_reconciliation_passes_total\{result="ok"\} [1-9]/.test(text) ? text : undefined;
+    });
+    // Earlier tests in this file sent lifecycle events and commands through this worker.
+    expect(metrics).toMatch(/taskflow_worker_control_messages_total\{kind="lifecycle",outcome="started"\} [1-9]/);
+    expect(metrics).toMatch(/taskflow_worker_control_messages_total\{kind="command",outcome="applied"\} [1-9]/);
   });
 });

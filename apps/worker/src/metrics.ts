@@ -1,12 +1,14 @@
-import type { EngineObserver } from "@taskflow/workflow";
+import type { EngineObserver, ReconciliationStats } from "@taskflow/workflow";
 
 const QUANTILES = [0.5, 0.9, 0.99] as const;
 /** Node durations kept for the summary's quantiles (a sliding window). */
 const WINDOW = 2_048;
 
-/** The worker's Prometheus metrics: jobs handled, failures, node duration summary. */
+/** The worker's Prometheus metrics: jobs, node durations, control messages, reconciliation passes. */
 export class WorkerMetrics implements EngineObserver {
   private readonly jobsHandled = new Map<string, number>();
+  private readonly controlHandled = new Map<string, number>();
+  private readonly reconciliation = { passes: 0, failedPasses: 0, stalledRuns: 0, reconciledRuns: 0, failedRuns: 0, lastPassAt: 0 };
   private jobFailures = 0;
   private readonly durations: number[] = [];
   private durationCount = 0;
@@ -19,6 +21,31 @@ export class WorkerMetrics implements EngineObserver {
   /** A job whose handling threw (it will be redelivered or dead-lettered). */
   jobFailed(): void {
     this.jobFailures++;
+  }
+
+  /** A lifecycle event or workflow command handled (`outcome`) or failed (`failed`: redelivered). */
+  controlMessage(kind: "lifecycle" | "command", outcome: string): void {
+    const key = `${kind}\u0000${outcome}`;
+    this.controlHandled.set(key, (this.controlHandled.get(key) ?? 0) + 1);
+  }
+
+  /** One reconciliation pass: its stats, or `undefined` if the pass itself failed. */
+  reconciliationPass(stats: ReconciliationStats | undefined, at = Date.now()): void {
+    const r = this.reconciliation;
+    r.passes++;
+    r.lastPassAt = at;
+    if (!stats) {
+      r.failedPasses++;
+      return;
+    }
+    r.stalledRuns += stats.stalledRuns;
+    r.reconciledRuns += stats.reconciledRuns;
+    r.failedRuns += stats.failedRuns;
+  }
+
+  /** When the last reconciliation pass ended (ms since the epoch; 0: none yet). */
+  lastReconciliationAt(): number {
+    return this.reconciliation.lastPassAt;
   }
 
   nodeExecuted(info: { durationMs: number }): void {
@@ -47,6 +74,27 @@ export class WorkerMetrics implements EngineObserver {
       lines.push(`taskflow_worker_node_duration_seconds{quantile="${q}"} ${value}`);
     }
     lines.push(`taskflow_worker_node_duration_seconds_sum ${this.durationSumSeconds}`, `taskflow_worker_node_duration_seconds_count ${this.durationCount}`);
+    const r = this.reconciliation;
+    lines.push(
+      "# HELP taskflow_worker_control_messages_total Lifecycle events and workflow commands handled, by kind and outcome.",
+      "# TYPE taskflow_worker_control_messages_total counter",
+      ...[...this.controlHandled].map(([key, count]) => {
+        const [kind, outcome] = key.split("\u0000");
+        return `taskflow_worker_control_messages_total{kind="${kind}",outcome="${outcome}"} ${count}`;
+      }),
+      "# HELP taskflow_worker_reconciliation_passes_total Reconciliation passes run (failed: the pass itself threw).",
+      "# TYPE taskflow_worker_reconciliation_passes_total counter",
+      `taskflow_worker_reconciliation_passes_total{result="ok"} ${r.passes - r.failedPasses}`,
+      `taskflow_worker_reconciliation_passes_total{result="failed"} ${r.failedPasses}`,
+      "# HELP taskflow_worker_reconciled_runs_total Runs the reconciler found stalled, resumed, or marked failed.",
+      "# TYPE taskflow_worker_reconciled_runs_total counter",
+      `taskflow_worker_reconciled_runs_total{result="stalled"} ${r.stalledRuns}`,
+      `taskflow_worker_reconciled_runs_total{result="reconciled"} ${r.reconciledRuns}`,
+      `taskflow_worker_reconciled_runs_total{result="failed"} ${r.failedRuns}`,
+      "# HELP taskflow_worker_reconciliation_last_pass_timestamp_seconds When the last reconciliation pass ended.",
+      "# TYPE taskflow_worker_reconciliation_last_pass_timestamp_seconds gauge",
+      `taskflow_worker_reconciliation_last_pass_timestamp_seconds ${r.lastPassAt / 1000}`,
+    );
     return `${lines.join("\n")}\n`;
   }
 }

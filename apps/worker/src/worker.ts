@@ -144,6 +144,7 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
     });
     consuming = true;
 
+    const controlChecks: Record<string, () => boolean> = {};
     if (config.control) {
       const control = config.control;
       const startRun = (request: { blueprintId: ExampleBlueprintId; input: unknown; correlationId: string; runId: string }) =>
@@ -151,6 +152,7 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
       const common = { brokers: config.brokers, clientId, registry, producer, logger };
       const lifecycle = await startLifecycleConsumer({
         ...common,
+        observe: (outcome) => metrics.controlMessage("lifecycle", outcome),
         groupId: control.lifecycleGroupId ?? `${config.groupId}-lifecycle`,
         topic: control.lifecycleTopic,
         deadLetterTopic: control.lifecycleDeadLetterTopic,
@@ -158,8 +160,10 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
       });
       // NOTE: control consumers stop before the job queue (closers run in reverse).
       closers.push(() => lifecycle.stop());
+      controlChecks.lifecycleConsumer = () => lifecycle.isConsuming();
       const commands = await startCommandConsumer({
         ...common,
+        observe: (outcome) => metrics.controlMessage("command", outcome),
         groupId: control.commandsGroupId ?? `${config.groupId}-commands`,
         topic: control.commandsTopic,
         deadLetterTopic: control.commandsDeadLetterTopic,
@@ -172,24 +176,34 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
         },
       });
       closers.push(() => commands.stop());
+      controlChecks.commandConsumer = () => commands.isConsuming();
     }
 
-    const reconciler: Reconciler = createReconciler({
-      engine,
-      store,
-      coordination,
-      stalledThresholdSeconds: config.reconcile?.stalledThresholdSeconds ?? 30,
-      logger,
-    });
+    const reconciler = observedReconciler(
+      createReconciler({
+        engine,
+        store,
+        coordination,
+        stalledThresholdSeconds: config.reconcile?.stalledThresholdSeconds ?? 30,
+        logger,
+      }),
+      metrics,
+    );
     const intervalMs = config.reconcile?.intervalMs;
-    if (intervalMs !== undefined && intervalMs > 0) closers.push(startPeriodic(reconciler, intervalMs, logger));
+    const startedAt = Date.now();
+    if (intervalMs !== undefined && intervalMs > 0) {
+      closers.push(startPeriodic(reconciler, intervalMs, logger));
+      // NOTE: a periodic reconciler that has not finished a pass for 3 intervals is stuck.
+      controlChecks.reconciler = () => Date.now() - Math.max(startedAt, metrics.lastReconciliationAt()) < 3 * intervalMs + 30_000;
+    }
 
     const health = async (): Promise<HealthReport> => {
       const [cassandraUp, redisUp] = await Promise.all([
         answers(client.execute("SELECT release_version FROM system.local", [], { prepare: true })),
         answers(redis.ping()),
       ]);
-      const checks = { consumer: consuming, cassandra: cassandraUp, redis: redisUp };
+      const checks: Record<string, boolean> = { consumer: consuming, cassandra: cassandraUp, redis: redisUp };
+      for (const [name, check] of Object.entries(controlChecks)) checks[name] = check();
       return { healthy: Object.values(checks).every(Boolean), checks };
     };
 
@@ -218,6 +232,22 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
     await closeAll().catch(() => undefined);
     throw error;
   }
+}
+
+/** The reconciler, reporting every pass (or its failure) to the metrics. */
+function observedReconciler(reconciler: Reconciler, metrics: WorkerMetrics): Reconciler {
+  return {
+    async run() {
+      try {
+        const stats = await reconciler.run();
+        metrics.reconciliationPass(stats);
+        return stats;
+      } catch (error) {
+        metrics.reconciliationPass(undefined);
+        throw error;
+      }
+    },
+  };
 }
 
 /**

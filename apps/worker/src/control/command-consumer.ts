@@ -11,7 +11,7 @@ import {
   type WorkflowTransport,
 } from "@taskflow/workflow-adapters";
 import { EXAMPLE_BLUEPRINT_IDS, type ExampleBlueprintId } from "../nodes/index.ts";
-import type { StartExampleRun } from "./lifecycle-consumer.ts";
+import { observed, type ControlConsumer, type StartExampleRun } from "./lifecycle-consumer.ts";
 
 /** What commands steer: the engine's methods and a run lookup. */
 export interface CommandTarget {
@@ -74,6 +74,8 @@ export interface CommandConsumerOptions {
   producer: Producer;
   target: CommandTarget;
   logger: Logger;
+  /** Sees each command's outcome, or `failed` when handling threw (metrics). */
+  observe?: (outcome: string) => void;
   /** This worker's transport: it starts only the run.requests for it (default `kafka`). */
   transport?: WorkflowTransport;
   /** Overrides of the catalog's `taskflow-workflow-commands` and its dead-letter topic (tests). */
@@ -82,7 +84,7 @@ export interface CommandConsumerOptions {
 }
 
 /** Consumes workflow commands (see {@link handleWorkflowCommand}); resolves once consuming. */
-export async function startCommandConsumer(options: CommandConsumerOptions): Promise<{ stop(): Promise<void> }> {
+export async function startCommandConsumer(options: CommandConsumerOptions): Promise<ControlConsumer> {
   const catalog = workflowCommandsTopic();
   const encoder = await controlEncoder(options.registry, "commands");
   const consumer = new AvroTopicConsumer<WorkflowCommand>({
@@ -97,6 +99,6 @@ export async function startCommandConsumer(options: CommandConsumerOptions): Pro
     producer: options.producer,
     logger: options.logger,
   });
-  await consumer.start(async (command) => void (await handleWorkflowCommand(command, options)));
+  await consumer.start((command) => observed(handleWorkflowCommand(command, options), options.observe));
   return consumer;
 }

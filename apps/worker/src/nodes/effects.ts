@@ -2,7 +2,8 @@ import { engineContextOf, type NodeExecutionContext } from "@taskflow/workflow";
 
 /** Where example nodes write their side effects (CassandraRunStateStore implements it). */
 export interface EffectRecorder {
-  recordEffect(runId: string, nodeId: string, effectId: string, effect: { kind: string; attempt: number; fencingToken: number; detail?: unknown }): Promise<boolean>;
+  /** Idempotent per (run, node, effect id); what it resolves with is not used. */
+  recordEffect(runId: string, nodeId: string, effectId: string, effect: { kind: string; attempt: number; fencingToken: number; detail?: unknown }): Promise<unknown>;
 }
 
 /**

@@ -172,12 +172,11 @@ describe("CassandraRunStateStore (real Cassandra)", () => {
     await store.setStatus(stalled, "completed");
   });
 
-  it("records an effect once and counts effects", async () => {
+  it("records an effect once however often it is written, and counts effects", async () => {
     const runId = newRunId();
     const effect = { kind: "email", attempt: 1, fencingToken: 3, detail: { to: "ada" } };
-    const writes = await Promise.all(Array.from({ length: 5 }, () => store.recordEffect(runId, "welcomeEmail", "welcome-email", effect)));
-    expect(writes.filter(Boolean)).toHaveLength(1);
-    expect(await store.recordEffect(runId, "chat", "chat-account", effect)).toBe(true);
+    await Promise.all(Array.from({ length: 5 }, () => store.recordEffect(runId, "welcomeEmail", "welcome-email", effect)));
+    await store.recordEffect(runId, "chat", "chat-account", effect);
     expect(await store.countEffects(runId)).toBe(2);
     expect(await store.countEffects(newRunId())).toBe(0);
   });

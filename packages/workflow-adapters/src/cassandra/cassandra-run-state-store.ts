@@ -211,16 +211,18 @@ export class CassandraRunStateStore implements RunStateStore {
   }
 
   /**
-   * Records a node's side effect once (INSERT IF NOT EXISTS). `effectId` must derive from
-   * the run, node and effect, not the delivery; returns `true` only for the first write.
+   * Records a node's side effect: one row per (run, node, effect id). `effectId` must
+   * derive from the run, node and effect, not the delivery, so a re-run (redelivery,
+   * lost lease) rewrites the same row and the effect is counted once.
+   * TRADE-OFF: a plain idempotent write, not INSERT IF NOT EXISTS: a lightweight
+   * transaction per node step cost more than the rest of the step's Cassandra work.
    */
-  async recordEffect(runId: string, nodeId: string, effectId: string, effect: NodeEffect): Promise<boolean> {
-    const result = await this.client.execute(
+  async recordEffect(runId: string, nodeId: string, effectId: string, effect: NodeEffect): Promise<void> {
+    await this.client.execute(
       this.cql.insertEffect,
       [runId, nodeId, effectId, effect.kind, effect.attempt, effect.fencingToken, effect.detail === undefined ? null : encodeJson(effect.detail), effect.createdAt ?? new Date()],
       { prepare: true },
     );
-    return result.wasApplied();
   }
 
   /** Number of effects recorded for the run. */
@@ -290,7 +292,7 @@ function statements(keyspace: string) {
     setNodeResult: `UPDATE ${ks}.workflow_node_results SET status = ?, fencing_token = ?, output = ?, error = ?, action = ?, finished_at = ?, recorded_id = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
     markScheduled: `UPDATE ${ks}.workflow_node_results SET scheduled_at = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
     selectNodeResults: `SELECT node_id, attempt, status, fencing_token, output, error, action, finished_at, recorded_id, scheduled_at, last_seq FROM ${ks}.workflow_node_results WHERE run_id = ?`,
-    insertEffect: `INSERT INTO ${ks}.workflow_node_effects (run_id, node_id, effect_id, kind, attempt, fencing_token, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+    insertEffect: `INSERT INTO ${ks}.workflow_node_effects (run_id, node_id, effect_id, kind, attempt, fencing_token, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     countEffects: `SELECT COUNT(*) AS count FROM ${ks}.workflow_node_effects WHERE run_id = ?`,
   } as const;
 }

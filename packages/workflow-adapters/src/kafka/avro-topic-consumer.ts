@@ -52,6 +52,7 @@ export class AvroTopicConsumer<T> {
   private consumer: Consumer | undefined;
   private stopping = false;
   private stopped: Promise<void> | undefined;
+  private consuming = false;
 
   constructor(private readonly options: AvroTopicConsumerOptions<T>) {
     this.logger = options.logger ?? jsonLinesLogger({ component: "avro-topic-consumer", topic: options.topic });
@@ -64,7 +65,11 @@ export class AvroTopicConsumer<T> {
     const kafka = new Kafka({ clientId: options.clientId, brokers: options.brokers, logLevel: logLevel.WARN, logCreator: () => (entry: LogEntry) => this.logKafkajs(entry) });
     const consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
     this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, ({ payload }) => this.logger.error("consumer crashed", { topic: options.topic, error: payload.error, restart: payload.restart }));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      // kafkajs restarts the consumer after a retriable crash; otherwise it is gone for good.
+      if (!payload.restart) this.consuming = false;
+      this.logger.error("consumer crashed", { topic: options.topic, error: payload.error, restart: payload.restart });
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning ?? true });
     await consumer.run({
@@ -74,6 +79,12 @@ export class AvroTopicConsumer<T> {
       autoCommitThreshold: 1,
       eachBatch: (payload) => this.handleBatch(payload, handler),
     });
+    this.consuming = true;
+  }
+
+  /** `true` from start until `stop()` or a crash kafkajs does not restart from (for health checks). */
+  isConsuming(): boolean {
+    return this.consuming && !this.stopping;
   }
 
   /** Stops intake, waits (bounded) for the in-flight handler, disconnects. Idempotent. */
