@@ -1,14 +1,14 @@
-import { connectCassandra } from "@taskflow/cassandra";
 import { createProducer, createSchemaRegistry, jsonLinesLogger, type Logger, type Producer } from "@taskflow/kafka";
-import { WorkflowEngine, createReconciler, type EventSink, type NodeJob, type Reconciler, type ReconciliationStats, type RunEvent } from "@taskflow/workflow";
-import { CassandraRunStateStore, KafkaJobQueue, RedisCoordinationStore, WorkflowEventPublisher } from "@taskflow/workflow-adapters";
-import type cassandra from "cassandra-driver";
+import { WorkflowEngine, type NodeJob, type Reconciler, type ReconciliationStats, type RunEvent } from "@taskflow/workflow";
+import { RedisCoordinationStore } from "@taskflow/workflow-adapters";
 import { Redis } from "ioredis";
 import { startCommandConsumer } from "./control/command-consumer.ts";
 import { startLifecycleConsumer } from "./control/lifecycle-consumer.ts";
 import { startHttpServer, type HealthReport } from "./http.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { EXAMPLE_BLUEPRINT_IDS, loadExampleBlueprint, workerRegistry, type ExampleBlueprintId } from "./nodes/index.ts";
+import { startKafkaRuntime } from "./runtime/kafka-runtime.ts";
+import { answers, type WorkerRunStore } from "./runtime/workflow-runtime.ts";
 
 /** Everything a worker process needs; `main` fills it from env.ts, tests from their own names. */
 export interface WorkerConfig {
@@ -51,7 +51,7 @@ export interface ControlConfig {
 /** A running worker: its engine, a way to start runs, health, metrics and one idempotent `stop()`. */
 export interface Worker {
   engine: WorkflowEngine;
-  store: CassandraRunStateStore;
+  store: WorkerRunStore;
   metrics: WorkerMetrics;
   /** The port `/health` and `/metrics` listen on, if any. */
   httpPort: number | undefined;
@@ -65,8 +65,6 @@ export interface Worker {
   /** Stops intake (draining in-flight jobs), then disconnects everything. Idempotent. */
   stop(): Promise<void>;
 }
-
-const HEALTH_CHECK_TIMEOUT_MS = 2_000;
 
 /**
  * Connects the worker's clients, builds the engine over the Kafka/Cassandra/Redis
@@ -84,8 +82,6 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
   };
 
   try {
-    const client: cassandra.Client = await connectCassandra(config.cassandra);
-    closers.push(() => client.shutdown());
     const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
     await redis.connect();
     closers.push(() => redis.quit());
@@ -93,34 +89,18 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
     const producer: Producer = await createProducer({ clientId, brokers: config.brokers, logger });
     closers.push(() => producer.disconnect());
     const registry = createSchemaRegistry({ url: config.registryUrl, clientId });
-
-    const queue = await KafkaJobQueue.create({
-      brokers: config.brokers,
-      clientId,
-      groupId: config.groupId,
-      registry,
-      producer,
-      topic: config.jobsTopic,
-      deadLetterTopic: config.deadLetterTopic,
-      logger,
-      partitionsConsumedConcurrently: config.concurrency,
-    });
-    const publisher = await WorkflowEventPublisher.create({ producer, registry, topic: config.eventsTopic });
-    const events: EventSink = {
-      publish: async (published, context) => {
-        await publisher.publish(published, context);
-        config.onEvents?.(published);
-      },
-    };
-    const store = new CassandraRunStateStore(client);
-    const metrics = new WorkerMetrics();
     const coordination = new RedisCoordinationStore(redis, { keyPrefix: config.redisKeyPrefix });
+
+    const runtime = await startKafkaRuntime(config, { workerId: config.workerId, clientId, brokers: config.brokers, producer, registry, logger, onEvents: config.onEvents, coordination });
+    closers.push(() => runtime.close());
+    const { store, jobs: queue } = runtime;
+    const metrics = new WorkerMetrics();
     const engine = new WorkflowEngine({
       registry: workerRegistry(store),
       store,
       coordination,
       jobs: queue,
-      events,
+      events: runtime.events,
       blueprints: EXAMPLE_BLUEPRINT_IDS.map(loadExampleBlueprint),
       logger,
       observer: metrics,
@@ -179,16 +159,7 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
       controlChecks.commandConsumer = () => commands.isConsuming();
     }
 
-    const reconciler = observedReconciler(
-      createReconciler({
-        engine,
-        store,
-        coordination,
-        stalledThresholdSeconds: config.reconcile?.stalledThresholdSeconds ?? 30,
-        logger,
-      }),
-      metrics,
-    );
+    const reconciler = observedReconciler(runtime.reconciler(engine, { stalledThresholdSeconds: config.reconcile?.stalledThresholdSeconds ?? 30, logger }), metrics);
     const intervalMs = config.reconcile?.intervalMs;
     const startedAt = Date.now();
     if (intervalMs !== undefined && intervalMs > 0) {
@@ -198,11 +169,8 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
     }
 
     const health = async (): Promise<HealthReport> => {
-      const [cassandraUp, redisUp] = await Promise.all([
-        answers(client.execute("SELECT release_version FROM system.local", [], { prepare: true })),
-        answers(redis.ping()),
-      ]);
-      const checks: Record<string, boolean> = { consumer: consuming, cassandra: cassandraUp, redis: redisUp };
+      const [runtimeChecks, redisUp] = await Promise.all([runtime.health(), answers(redis.ping())]);
+      const checks: Record<string, boolean> = { consumer: consuming, ...runtimeChecks, redis: redisUp };
       for (const [name, check] of Object.entries(controlChecks)) checks[name] = check();
       return { healthy: Object.values(checks).every(Boolean), checks };
     };
@@ -223,7 +191,7 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
       metrics,
       httpPort,
       startRun: (request) => engine.startRun({ ...request, blueprint: loadExampleBlueprint(request.blueprintId) }),
-      publishJobs: (jobs) => queue.publish(jobs),
+      publishJobs: (jobs) => runtime.publishJobs(jobs),
       health,
       reconcile: () => reconciler.run(),
       stop: () => (stopped ??= closeAll()),
@@ -271,16 +239,4 @@ function startPeriodic(reconciler: Reconciler, intervalMs: number, logger: Logge
     clearInterval(timer);
     await current;
   };
-}
-
-async function answers(check: Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), HEALTH_CHECK_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([check.then(() => true, () => false), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
