@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing: npm dependencies (which bring
 # Node 24 as a devDependency) and Debian's Chromium for the browser tests.
-# Java artifacts are fetched by the stack scripts (scripts/stack).
+# Java artifacts are fetched by the stack scripts (scripts/stack), which also
+# apt-get install Debian's redis-server, postgresql and rabbitmq-server, but only
+# when no such service answers already and its programs are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,13 +1,24 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { parseWorkerEnv } from "../apps/worker/src/env.ts";
+import { parseSetupEnv } from "../scripts/setup/env.ts";
 
 /** docker-compose.yml cannot run on machines without a Docker engine; this keeps it consistent with the native stack. */
+
+/** A service's environment as Compose passes it: `${NAME:-default}` resolved to its default. */
+function resolvedEnv(service: ComposeService): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(service.environment ?? {}).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, "$1")]),
+  );
+}
 interface ComposeService {
   image?: string;
   ports?: string[];
   command?: string | string[];
   environment?: Record<string, string | number>;
+  healthcheck?: { test: string | string[] };
+  depends_on?: Record<string, { condition: string }>;
 }
 const compose = parse(readFileSync("docker-compose.yml", "utf8")) as {
   services: Record<string, ComposeService>;
@@ -17,7 +28,7 @@ const compose = parse(readFileSync("docker-compose.yml", "utf8")) as {
 describe("docker-compose.yml", () => {
   it("has the same components as the native stack, at the same versions", () => {
     const { services } = compose;
-    for (const name of ["kafka", "connect", "registry", "cassandra", "redis", "setup", "web"]) {
+    for (const name of ["kafka", "connect", "registry", "cassandra", "redis", "postgres", "rabbitmq", "setup", "web", "worker"]) {
       expect(services[name], name).toBeDefined();
     }
     expect(services.kafka!.image).toBe("apache/kafka:3.9.1");
@@ -31,7 +42,8 @@ describe("docker-compose.yml", () => {
     expect(published.length).toBeGreaterThan(0);
     for (const port of published) expect(port).toMatch(/^127\.0\.0\.1:/);
     const hostPorts = published.map((p) => p.split(":")[1]).sort();
-    expect(hostPorts).toEqual(["3000", "6379", "8081", "8083", "9042", "9092"]);
+    // 15672: RabbitMQ's management UI, which only the Docker stack has.
+    expect(hostPorts).toEqual(["15672", "3000", "3300", "5432", "5672", "6379", "8081", "8083", "9042", "9092"]);
   });
 
   it("bootstraps with the repository's own setup script and fills every connector placeholder", () => {
@@ -49,6 +61,33 @@ describe("docker-compose.yml", () => {
     expect([...placeholders].sort()).toEqual(["CASSANDRA_CONTACT_POINTS", "CASSANDRA_LOCAL_DC", "CASSANDRA_PORT", "REGISTRY_V2_URL"]);
     expect(setup.environment?.CONNECT_REGISTRY_V2_URL).toMatch(/\/apis\/registry\/v2$/);
     expect(setup.environment?.CONNECT_CASSANDRA_CONTACT_POINTS).toBe("cassandra");
+  });
+
+  it("runs PostgreSQL 16 and RabbitMQ 3 with healthchecks that setup waits for", () => {
+    const { postgres, rabbitmq, setup } = compose.services;
+    expect(postgres!.image).toMatch(/^postgres:16(\.|$)/);
+    expect(rabbitmq!.image).toMatch(/^rabbitmq:3(\.\d+)*-management$/);
+    expect(JSON.stringify(postgres!.healthcheck?.test)).toContain("pg_isready");
+    expect(JSON.stringify(rabbitmq!.healthcheck?.test)).toContain("rabbitmq-diagnostics");
+    expect(postgres!.environment?.POSTGRES_DB).toBe("taskflow");
+    expect(setup!.depends_on).toMatchObject({ postgres: { condition: "service_healthy" }, rabbitmq: { condition: "service_healthy" } });
+    // Setup migrates the database and declares the queues on the Compose services' addresses.
+    const setupEnv = parseSetupEnv(resolvedEnv(setup!));
+    expect(new URL(setupEnv.DATABASE_URL!).host).toBe("postgres:5432");
+    expect(new URL(setupEnv.RABBITMQ_URL!).host).toBe("rabbitmq:5672");
+  });
+
+  it("gives the worker a valid configuration for either transport, on the Compose services", () => {
+    const worker = compose.services.worker!;
+    const env = parseWorkerEnv(resolvedEnv(worker));
+    expect(env.WORKFLOW_TRANSPORT).toBe("kafka");
+    expect(parseWorkerEnv({ ...resolvedEnv(worker), WORKFLOW_TRANSPORT: "rabbitmq" }).WORKFLOW_TRANSPORT).toBe("rabbitmq");
+    expect(String(worker.environment?.WORKFLOW_TRANSPORT)).toMatch(/^\$\{WORKFLOW_TRANSPORT:-kafka\}$/);
+    expect(new URL(env.DATABASE_URL).host).toBe("postgres:5432");
+    expect(new URL(env.RABBITMQ_URL).host).toBe("rabbitmq:5672");
+    expect(env.REDIS_URL).toBe("redis://redis:6379");
+    expect(env.KAFKA_BROKERS).toBe("kafka:29092");
+    expect(worker.depends_on).toMatchObject({ setup: { condition: "service_completed_successfully" } });
   });
 
   it("gives Connect the plugin folder the plugin builder fills", () => {

@@ -1,6 +1,36 @@
 import { z } from "zod";
 
 /**
+ * A connection URL with one of `schemes`. The message says what is wrong without echoing
+ * the value, which may hold a password.
+ */
+function connectionUrl(schemes: readonly string[], example: string, needs: { database?: boolean } = {}) {
+  return z.string().superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      // `host:5432/db` parses, as scheme `host:`; a connection URL needs `scheme://`.
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new Error("no scheme://");
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `does not parse as a URL (expected e.g. ${example})` });
+      return;
+    }
+    const scheme = url.protocol.slice(0, -1);
+    if (!schemes.includes(scheme)) {
+      ctx.addIssue({ code: "custom", message: `has scheme ${scheme}:, expected ${schemes.map((s) => `${s}://`).join(" or ")} (e.g. ${example})` });
+    } else if (!url.hostname) {
+      ctx.addIssue({ code: "custom", message: `names no host (expected e.g. ${example})` });
+    } else if (needs.database && url.pathname.length <= 1) {
+      ctx.addIssue({ code: "custom", message: `names no database (expected e.g. ${example})` });
+    }
+  });
+}
+
+/** The native stack's (scripts/stack): also the examples in messages. */
+const NATIVE_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/taskflow";
+const NATIVE_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
+
+/**
  * Where the services are, as seen from this script and as seen from Kafka
  * Connect (in Docker, Connect reaches Cassandra as `cassandra`, not 127.0.0.1).
  * Defaults are the native stack's (scripts/stack).
@@ -17,15 +47,33 @@ const setupEnvSchema = z.object({
   /** Cassandra as Connect's sink reaches it; defaults to CASSANDRA_CONTACT_POINTS. */
   CONNECT_CASSANDRA_CONTACT_POINTS: z.string().optional(),
   SETUP_WAIT_SECONDS: z.coerce.number().int().positive().default(180),
+  /** The RabbitMQ/PostgreSQL transport's database; migrated when configured (see parseSetupEnv). */
+  DATABASE_URL: connectionUrl(["postgres", "postgresql"], NATIVE_DATABASE_URL, { database: true }).optional(),
+  /** The RabbitMQ/PostgreSQL transport's broker; its jobs queues are declared when configured. */
+  RABBITMQ_URL: connectionUrl(["amqp", "amqps"], NATIVE_RABBITMQ_URL).optional(),
+  /** Must match the worker's RABBITMQ_JOBS_QUEUE. */
+  RABBITMQ_JOBS_QUEUE: z.string().min(1).default("flowcraft-jobs"),
 });
 
 export type SetupEnv = z.infer<typeof setupEnvSchema>;
 
+/**
+ * Parses the setup's environment. PostgreSQL and RabbitMQ are configured when
+ * DATABASE_URL / RABBITMQ_URL is set, or, unset, when the setup runs against the native
+ * stack (neither KAFKA_BROKERS nor CASSANDRA_CONTACT_POINTS set: the same rule by which
+ * `npm start` starts the local stack, which includes both); otherwise they stay undefined
+ * and are skipped, so a deployment with external Kafka and Cassandra only needs neither.
+ */
 export function parseSetupEnv(source: NodeJS.ProcessEnv): SetupEnv {
   const result = setupEnvSchema.safeParse(source);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`invalid setup environment: ${problems}`);
   }
-  return result.data;
+  const nativeStack = source.KAFKA_BROKERS === undefined && source.CASSANDRA_CONTACT_POINTS === undefined;
+  return {
+    ...result.data,
+    DATABASE_URL: result.data.DATABASE_URL ?? (nativeStack ? NATIVE_DATABASE_URL : undefined),
+    RABBITMQ_URL: result.data.RABBITMQ_URL ?? (nativeStack ? NATIVE_RABBITMQ_URL : undefined),
+  };
 }

@@ -1,12 +1,19 @@
 /**
  * Bootstraps the pipeline, idempotently: waits for the services, then creates
- * topics, registers schemas, applies CQL and deploys connectors. A second run
+ * topics, registers schemas, applies CQL and deploys connectors, and, when
+ * configured (see parseSetupEnv), creates and migrates the PostgreSQL database and
+ * declares the RabbitMQ jobs queues of the second workflow transport. A second run
  * changes nothing and succeeds. Entry point of scripts/setup-kafka.sh.
  */
 import { join } from "node:path";
+import amqp from "amqplib";
 import kafkajs from "kafkajs";
 import { connectCassandra, applyCqlFolder, parseContactPoints } from "@taskflow/cassandra";
 import { findContractsDir, loadTopicCatalog } from "@taskflow/events";
+// NOTE: by path, not through @taskflow/workflow-adapters' index: setup needs only these
+// two modules, not the whole runtime.
+import { ensureDatabase, migratePostgres } from "../../packages/workflow-adapters/src/postgres/migrate.ts";
+import { ensureJobsTopology, jobsTopology } from "../../packages/workflow-adapters/src/rabbitmq/topology.ts";
 import { ensureConnectors, loadConnectorDefinitions } from "./connectors.ts";
 import { parseSetupEnv } from "./env.ts";
 import { httpJson } from "./http.ts";
@@ -57,6 +64,21 @@ async function main(): Promise<void> {
     const info = await httpJson<{ version?: string }>("GET", `${env.CONNECT_URL}/`);
     return typeof info.version === "string";
   }, timeoutMs);
+  const databaseUrl = env.DATABASE_URL;
+  let databaseCreated = false;
+  if (databaseUrl) {
+    await waitFor("postgresql", async () => {
+      databaseCreated = await ensureDatabase(databaseUrl);
+      return true;
+    }, timeoutMs);
+  }
+  const rabbitmqUrl = env.RABBITMQ_URL;
+  if (rabbitmqUrl) {
+    await waitFor("rabbitmq", async () => {
+      await (await amqp.connect(rabbitmqUrl)).close();
+      return true;
+    }, timeoutMs);
+  }
 
   try {
     console.log("setup: topics");
@@ -68,6 +90,24 @@ async function main(): Promise<void> {
     console.log(`  applied ${statements} idempotent CQL statements`);
     console.log("setup: connectors");
     await ensureConnectors(env.CONNECT_URL, connectors, timeoutMs);
+    console.log("setup: postgresql");
+    if (databaseUrl) {
+      const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+      console.log(`  database ${database}: ${databaseCreated ? "created" : "unchanged"}`);
+      const migrations = await migratePostgres({ databaseUrl });
+      for (const file of migrations.unchanged) console.log(`  migration ${file}: unchanged`);
+      for (const file of migrations.applied) console.log(`  migration ${file}: applied`);
+    } else {
+      console.log("  not configured (DATABASE_URL unset, external services): skipped");
+    }
+    console.log("setup: rabbitmq");
+    if (rabbitmqUrl) {
+      const topology = jobsTopology({ queue: env.RABBITMQ_JOBS_QUEUE });
+      const { created } = await ensureJobsTopology(rabbitmqUrl, topology);
+      console.log(`  queue ${topology.queue} (dead letters via ${topology.deadLetterExchange} to ${topology.deadLetterQueue}): ${created ? "created" : "unchanged"}`);
+    } else {
+      console.log("  not configured (RABBITMQ_URL unset, external services): skipped");
+    }
   } finally {
     await admin.disconnect();
     await cassandra?.shutdown();

@@ -42,6 +42,17 @@ STACK_CASSANDRA_JMX_PORT="${STACK_CASSANDRA_JMX_PORT:-7199}"
 STACK_CASSANDRA_DC=datacenter1
 STACK_REDIS_PORT="${STACK_REDIS_PORT:-6379}"
 STACK_REDIS_URL="redis://$STACK_HOST:$STACK_REDIS_PORT"
+# PostgreSQL and RabbitMQ: the second workflow transport (issue #6). Like Redis,
+# an instance already answering on the port (e.g. the machine's own Debian
+# service) is used as is; otherwise the stack runs a private one under .stack/.
+STACK_POSTGRES_PORT="${STACK_POSTGRES_PORT:-5432}"
+STACK_DATABASE_URL="postgres://postgres@$STACK_HOST:$STACK_POSTGRES_PORT/taskflow"
+STACK_RABBITMQ_PORT="${STACK_RABBITMQ_PORT:-5672}"
+STACK_RABBITMQ_DIST_PORT="${STACK_RABBITMQ_DIST_PORT:-$((STACK_RABBITMQ_PORT + 20000))}"
+STACK_RABBITMQ_URL="amqp://guest:guest@$STACK_HOST:$STACK_RABBITMQ_PORT"
+# Erlang's port mapper, which a RabbitMQ node registers with. Ours runs only when
+# none answers (a machine's RabbitMQ usually has one running).
+STACK_EPMD_PORT="${STACK_EPMD_PORT:-4369}"
 
 # Versions (the Maven POMs under scripts/stack/maven pin the same ones).
 STACK_KAFKA_VERSION=3.9.1
@@ -49,8 +60,9 @@ STACK_REGISTRY_VERSION=3.0.9
 STACK_CONVERTER_VERSION=2.6.13.Final
 STACK_CASSANDRA_VERSION=5.0.9
 
-# The stack's components, in stop order (Connect uses Kafka, so it goes first).
-STACK_COMPONENTS=(connect kafka registry cassandra redis)
+# The stack's components, in stop order (Connect uses Kafka, so it goes first;
+# epmd, started only for our RabbitMQ, goes after it).
+STACK_COMPONENTS=(connect kafka registry cassandra redis postgres rabbitmq epmd)
 
 # ------------------------------------------------------------------- java
 # JAVA_HOME wins; otherwise the machine's Java 17 (Cassandra 5.0 runs on 11/17
@@ -104,6 +116,9 @@ stack_since() {
   local tenths=$((($(stack_now_us) - $1) / 100000))
   printf '%d.%ds\n' $((tenths / 10)) $((tenths % 10))
 }
+
+# Milliseconds between a stack_now_us value and now, for quick steps.
+stack_since_ms() { printf '%d ms\n' $((($(stack_now_us) - $1) / 1000)); }
 
 # True when something accepts TCP connections on 127.0.0.1:<port>. A refused
 # loopback connect fails at once, so no timeout is needed.
@@ -161,6 +176,27 @@ stack_rss_kib() {
   awk '/^VmRSS:/ {print $2; found=1} END {if (!found) print 0}' "/proc/$1/status" 2>/dev/null || echo 0
 }
 
+# Resident memory of component <name> running as <pid>, in KiB. RabbitMQ's
+# recorded process is the small shell that runs the Erlang VM as its child, so
+# its whole process tree is counted; the others are one process (PostgreSQL's
+# backends share the postmaster's buffers, so adding them would double-count).
+stack_component_rss_kib() {
+  if [[ "$1" != rabbitmq ]]; then
+    stack_rss_kib "$2"
+    return
+  fi
+  ps -e -o pid=,ppid=,rss= 2>/dev/null | awk -v root="$2" '
+    { parent[$1] = $2; rss[$1] = $3 }
+    END {
+      for (p in rss) {
+        q = p
+        while (q != "" && q != root && q > 1) q = parent[q]
+        if (q == root) total += rss[p]
+      }
+      print total + 0
+    }'
+}
+
 # Port of each component, for status lines and checks.
 stack_component_port() {
   case "$1" in
@@ -169,6 +205,9 @@ stack_component_port() {
     registry) echo "$STACK_REGISTRY_PORT" ;;
     cassandra) echo "$STACK_CASSANDRA_PORT" ;;
     redis) echo "$STACK_REDIS_PORT" ;;
+    postgres) echo "$STACK_POSTGRES_PORT" ;;
+    rabbitmq) echo "$STACK_RABBITMQ_PORT" ;;
+    epmd) echo "$STACK_EPMD_PORT" ;;
     *) echo "-" ;;
   esac
 }
@@ -183,6 +222,82 @@ stack_redis_ping() {
     [[ "$reply" == "+PONG"* ]]
   ) 2>/dev/null
 }
+
+# True when a PostgreSQL server accepts connections on the PostgreSQL port.
+# pg_isready when installed; otherwise an SSLRequest, which any PostgreSQL
+# answers with one byte, S or N (it cannot tell "starting up" from "ready").
+stack_postgres_ping() {
+  if command -v pg_isready >/dev/null 2>&1; then
+    # A real role and database, or each probe logs a failed login on the server.
+    pg_isready -q -h "$STACK_HOST" -p "$STACK_POSTGRES_PORT" -U postgres -d postgres -t 3 >/dev/null 2>&1
+    return
+  fi
+  (
+    exec 3<>"/dev/tcp/$STACK_HOST/$STACK_POSTGRES_PORT" || exit 1
+    printf '\x00\x00\x00\x08\x04\xd2\x16\x2f' >&3
+    IFS= read -r -t 3 -N 1 reply <&3 || exit 1
+    [[ "$reply" == S || "$reply" == N ]]
+  ) 2>/dev/null
+}
+
+# True when an AMQP 0-9-1 broker answers on the RabbitMQ port: after the
+# protocol header it sends Connection.Start, a method frame (type 1). RabbitMQ
+# opens its AMQP listener only once it has booted, so this is also readiness.
+# (The broker logs the probe's early close as a warning; harmless.)
+stack_rabbitmq_ping() {
+  (
+    exec 3<>"/dev/tcp/$STACK_HOST/$STACK_RABBITMQ_PORT" || exit 1
+    printf 'AMQP\x00\x00\x09\x01' >&3
+    IFS= read -r -t 3 -N 1 frame_type <&3 || exit 1
+    [[ "$frame_type" == $'\x01' ]]
+  ) 2>/dev/null
+}
+
+# True when <name>'s service answers on its port, whoever runs it. Only the
+# services the stack may find already running (the machine's own) have one.
+stack_answers() {
+  case "$1" in
+    redis) stack_redis_ping ;;
+    postgres) stack_postgres_ping ;;
+    rabbitmq) stack_rabbitmq_ping ;;
+    *) return 1 ;;
+  esac
+}
+
+# The folder with PostgreSQL's server binaries (initdb, postgres): Debian keeps
+# them out of PATH, one folder per major version; the newest wins.
+stack_postgres_bin() {
+  if [[ -n "${STACK_POSTGRES_BIN:-}" ]]; then
+    printf '%s\n' "$STACK_POSTGRES_BIN"
+    return
+  fi
+  local d found
+  found=$(for d in /usr/lib/postgresql/*/bin; do
+    [[ -x "$d/postgres" && -x "$d/initdb" ]] && printf '%s\n' "$d"
+  done | sort -V | tail -n 1)
+  if [[ -z "$found" ]] && command -v postgres >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then
+    found=$(dirname "$(readlink -f "$(command -v postgres)")")
+  fi
+  [[ -n "$found" ]] || return 1
+  printf '%s\n' "$found"
+}
+
+# RabbitMQ's own scripts (rabbitmq-server, rabbitmq-diagnostics). Debian's
+# /usr/sbin ones are wrappers that switch to the rabbitmq user and its
+# /var/lib/rabbitmq; ours runs as the caller with everything under .stack/.
+stack_rabbitmq_sbin() {
+  if [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]]; then
+    printf '%s\n' /usr/lib/rabbitmq/bin
+  elif command -v rabbitmq-server >/dev/null 2>&1; then
+    dirname "$(readlink -f "$(command -v rabbitmq-server)")"
+  else
+    return 1
+  fi
+}
+
+# Our RabbitMQ node's name: one per port, so it never clashes with the
+# machine's (rabbit@<host>) on the same epmd.
+STACK_RABBITMQ_NODENAME="taskflow-$STACK_RABBITMQ_PORT@localhost"
 
 # The Node binary for small probes: the project's Node 24 when installed.
 stack_node() {
@@ -216,7 +331,17 @@ stack_signal() {
     rm -f "$(stack_pidfile "$1")"
     return 1
   fi
-  kill -TERM "$pid" 2>/dev/null || true
+  kill "-$(stack_stop_signal "$1")" "$pid" 2>/dev/null || true
+}
+
+# The signal that stops <name> cleanly and promptly. PostgreSQL's SIGTERM is a
+# "smart" shutdown that waits for every client (a worker's pool) to leave;
+# SIGINT is its "fast" one: roll back open transactions, checkpoint, exit.
+stack_stop_signal() {
+  case "$1" in
+    postgres) echo INT ;;
+    *) echo TERM ;;
+  esac
 }
 
 # Waits up to <timeout> seconds for <name> to exit after stack_signal, then
@@ -228,7 +353,14 @@ stack_wait_stopped() {
     while kill -0 "$pid" 2>/dev/null; do
       if (($(stack_now_us) - t0 > timeout * 1000000)); then
         stack_warn "$name: still running after ${timeout}s, sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
+        # A server launched with setsid leads its own process group: kill the group, so
+        # children (RabbitMQ's Erlang VM under its shell, PostgreSQL's backends) go too
+        # instead of living on, orphaned, on the port.
+        if [[ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" == "$pid" ]]; then
+          kill -KILL -- "-$pid" 2>/dev/null || true
+        else
+          kill -KILL "$pid" 2>/dev/null || true
+        fi
         while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
         break
       fi

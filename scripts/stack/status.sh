@@ -2,7 +2,8 @@
 # npm run stack:status — one line per component:
 #   name  up|down  port  pid | external | -
 # "external" = something this stack did not start answers on the port (e.g. a
-# machine-wide Redis). Also lists other project processes with a pid file in
+# machine-wide Redis, PostgreSQL or RabbitMQ). epmd is listed only when ours
+# runs (for our RabbitMQ). Also lists other project processes with a pid file in
 # .stack/run (e.g. the web app). Always exits 0: it reports, it does not judge.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 row() { printf '%-10s %-5s %-6s %s\n' "$@"; }
 
-names=(kafka connect registry cassandra redis)
+names=(kafka connect registry cassandra redis postgres rabbitmq)
 for f in "$STACK_RUN_DIR"/*.pid; do
   [[ -e "$f" ]] || continue
   name=$(basename "$f" .pid)
@@ -32,7 +33,7 @@ for name in "${names[@]}"; do
     up=down
   fi
   if [[ -n "$pid" ]]; then
-    kib=$(stack_rss_kib "$pid")
+    kib=$(stack_component_rss_kib "$name" "$pid")
     total_kib=$((total_kib + kib))
     row "$name" "$up" "$port" "$pid  ($((kib / 1024)) MiB)"
   elif [[ "$up" == up ]]; then

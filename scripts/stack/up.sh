@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# npm run stack:up — brings the native local stack up on 127.0.0.1:
+# npm run stack:up [name...] — brings the native local stack (or only the named
+# components, e.g. `postgres rabbitmq`; connect implies kafka) up on 127.0.0.1:
 #   Kafka (KRaft) :9092, Kafka Connect :8083, Apicurio Registry :8081,
-#   Cassandra :9042, Redis :6379.
+#   Cassandra :9042, Redis :6379, PostgreSQL :5432, RabbitMQ :5672.
 # Downloads what is missing through Maven (cached in ~/.m2 and .stack/lib),
 # builds and installs the Cassandra sink plugin when its sources changed,
 # starts only what is not already running (the independent ones in parallel,
 # Connect once Kafka is ready) and waits until each one really answers.
 # Every process started here gets .stack/run/<name>.pid; down.sh stops only those.
+# Redis, PostgreSQL and RabbitMQ already answering on their ports (e.g. the
+# machine's own Debian services) are used as they are and never stopped; when
+# none answers, a private one runs with its data under .stack/ (Debian's
+# packages are installed first when missing).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -37,7 +42,8 @@ CONVERTER_CLASS=io.apicurio.registry.utils.converter.AvroConverter
 DEFERRED_ERRORS=()   # failures that do not stop the rest of the stack
 
 # Readiness timeouts in seconds: generous, the machine may be busy.
-declare -A TIMEOUT=([kafka]=90 [connect]=120 [registry]=120 [cassandra]=180 [redis]=20)
+declare -A TIMEOUT=([kafka]=90 [connect]=120 [registry]=120 [cassandra]=180 [redis]=20
+  [postgres]=60 [rabbitmq]=90)
 
 # ================================================================ checks
 check_tools() {
@@ -215,6 +221,10 @@ build_sink() {
 declare -A STATE        # ours-running | external | stopped
 declare -A STARTED_AT   # stack_now_us when we launched (or began waiting)
 declare -A PID
+declare -A CHECKED_IN   # how long finding an external service took
+
+# Services that may already run outside this stack and are then reused.
+is_reusable() { [[ "$1" == redis || "$1" == postgres || "$1" == rabbitmq ]]; }
 
 inspect() { # name -> STATE/PID
   local name=$1 port pid owner
@@ -226,8 +236,21 @@ inspect() { # name -> STATE/PID
   fi
   rm -f "$(stack_pidfile "$name")"   # stale: the process is gone or not ours
   if stack_port_open "$port"; then
-    if [[ "$name" == redis ]] && stack_redis_ping; then
+    if is_reusable "$name"; then
+      # Someone's own service (the machine's, usually): reuse it. A service
+      # that is still starting (just installed by apt, say) gets a moment.
+      local t0 deadline
+      t0=$(stack_now_us)
+      deadline=$((t0 + 20000000))
+      until stack_answers "$name"; do
+        if (($(stack_now_us) > deadline)); then
+          owner=$(stack_port_owner "$port")
+          stack_die "$name: something listens on port $port${owner:+ ($owner)} but does not answer as $name; stop it or set STACK_${name^^}_PORT"
+        fi
+        sleep 0.5
+      done
       STATE[$name]=external
+      CHECKED_IN[$name]=$(stack_since_ms "$t0")
       return
     fi
     owner=$(stack_port_owner "$port")
@@ -238,6 +261,7 @@ inspect() { # name -> STATE/PID
   case "$name" in
     kafka) other_ports=("$STACK_KAFKA_CONTROLLER_PORT") ;;
     cassandra) other_ports=("$STACK_CASSANDRA_STORAGE_PORT" "$STACK_CASSANDRA_JMX_PORT") ;;
+    rabbitmq) other_ports=("$STACK_RABBITMQ_DIST_PORT") ;;
     *) other_ports=() ;;
   esac
   for port in "${other_ports[@]}"; do
@@ -365,20 +389,33 @@ start_cassandra() {
     org.apache.cassandra.service.CassandraDaemon
 }
 
-ensure_redis_server() {
-  command -v redis-server >/dev/null && return 0
-  stack_log "redis: installing Debian redis-server…"
-  local sudo=() log="$STACK_LOG_DIR/apt-redis.log"
+# Installs Debian's packages for the services that must run here but whose
+# programs are missing: one apt-get run for all of them. apt's maintainer
+# scripts may start the machine's own instance; the caller inspects again.
+ensure_debian_packages() {
+  local packages=() name
+  for name in "$@"; do
+    case "$name" in
+      redis) command -v redis-server >/dev/null || packages+=(redis-server) ;;
+      postgres) stack_postgres_bin >/dev/null || packages+=(postgresql) ;;
+      rabbitmq) stack_rabbitmq_sbin >/dev/null && command -v epmd >/dev/null || packages+=(rabbitmq-server) ;;
+    esac
+  done
+  ((${#packages[@]} > 0)) || return 0
+  stack_log "installing Debian ${packages[*]}…"
+  local sudo=() log="$STACK_LOG_DIR/apt.log" t0
+  t0=$(stack_now_us)
   if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null || stack_die "redis: redis-server is missing and this is not root; apt-get install -y redis-server"
+    command -v sudo >/dev/null || stack_die "${packages[*]} missing and this is not root; apt-get install -y ${packages[*]}"
     sudo=(sudo -n)
   fi
   # Lock timeout: another apt run (e.g. install.sh's chromium) may hold dpkg.
   if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >"$log" 2>&1 ||
-    ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq redis-server >>"$log" 2>&1; then
-    fail_with_log "redis: apt-get install redis-server failed" "$log"
+    ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${packages[@]}" >>"$log" 2>&1; then
+    fail_with_log "apt-get install ${packages[*]} failed" "$log"
     exit 1
   fi
+  stack_log "installed ${packages[*]} in $(stack_since "$t0")"
 }
 
 start_redis() {
@@ -386,6 +423,108 @@ start_redis() {
   mkdir -p "$data"
   launch redis "$data" redis-server --bind "$STACK_HOST" --port "$STACK_REDIS_PORT" \
     --protected-mode yes --daemonize no --dir "$data" --logfile ""
+}
+
+# A private PostgreSQL cluster in .stack/data/postgres, superuser `postgres`,
+# trust authentication on loopback TCP only (no Unix socket: the machine's
+# cluster owns /var/run/postgresql). PostgreSQL refuses to run as root, so as
+# root it runs as the `postgres` user that Debian's package creates.
+start_postgres() {
+  local bin data="$STACK_DATA_DIR/postgres" as_user=() t0 log="$STACK_LOG_DIR/postgres-initdb.log"
+  bin=$(stack_postgres_bin) || stack_die "postgres: no PostgreSQL server programs (initdb, postgres) found; apt-get install -y postgresql"
+  if [[ $(id -u) -eq 0 ]]; then
+    id -u postgres >/dev/null 2>&1 ||
+      stack_die "postgres: PostgreSQL will not run as root and there is no 'postgres' user to run it as"
+    # setpriv execs (runuser/su would fork), so the recorded pid stays the server's.
+    as_user=(setpriv --reuid=postgres --regid=postgres --init-groups)
+    "${as_user[@]}" test -x "$STACK_DATA_DIR" ||
+      stack_die "postgres: the 'postgres' user cannot reach $STACK_DATA_DIR (a parent folder is not searchable by others); set STACK_DIR to a folder it can reach"
+  fi
+  if [[ ! -s "$data/PG_VERSION" ]]; then
+    # initdb into a scratch folder, moved into place only when complete.
+    t0=$(stack_now_us)
+    rm -rf "$data" "$data.init"
+    mkdir -m 700 "$data.init"
+    ((${#as_user[@]} == 0)) || chown postgres: "$data.init"
+    "${as_user[@]}" "$bin/initdb" -D "$data.init" -U postgres --auth=trust -E UTF8 --no-locale \
+      --no-instructions >"$log" 2>&1 || fail_with_log "postgres: initdb failed" "$log" || return 1
+    mv "$data.init" "$data"
+    stack_log "postgres: initialized a cluster (PostgreSQL $("$bin/postgres" --version | sed -n 's/^[^0-9]*\([0-9][0-9.]*\).*/\1/p')) in $(stack_since "$t0")"
+  fi
+  # After a crash the lock file names the dead postmaster; PostgreSQL refuses to start
+  # while that pid exists: wait while it is ours dying (a zombie not yet reaped, or
+  # still in our data folder); a pid reused by another process makes the file stale.
+  local old_pid old_state t_wait
+  old_pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null || true)
+  if [[ "$old_pid" =~ ^[0-9]+$ ]] && kill -0 "$old_pid" 2>/dev/null; then
+    old_state=$(sed 's/.*) //' "/proc/$old_pid/stat" 2>/dev/null | cut -d' ' -f1)
+    if [[ "$old_state" != Z && "$(readlink "/proc/$old_pid/cwd" 2>/dev/null)" != "$(cd "$data" && pwd -P)" ]]; then
+      stack_warn "postgres: removing a stale postmaster.pid (its pid $old_pid now belongs to another process)"
+      rm -f "$data/postmaster.pid"
+    else
+      t_wait=$(stack_now_us)
+      while kill -0 "$old_pid" 2>/dev/null; do
+        (($(stack_now_us) - t_wait < 10000000)) ||
+          stack_die "postgres: process $old_pid still holds $data (postmaster.pid); stop it first"
+        sleep 0.2
+      done
+    fi
+  fi
+  launch postgres "$data" "${as_user[@]}" "$bin/postgres" -D "$data" \
+    -c listen_addresses="$STACK_HOST" -c port="$STACK_POSTGRES_PORT" -c unix_socket_directories=
+}
+
+# Erlang's port mapper for our RabbitMQ node, when none answers yet. Started
+# here in the foreground (with a pid file) rather than left to the Erlang VM,
+# which would daemonize one that outlives `stack:down`.
+ensure_epmd() {
+  if PID[epmd]=$(stack_pid epmd); then
+    STATE[epmd]=ours
+    return 0
+  fi
+  rm -f "$(stack_pidfile epmd)"
+  stack_port_open "$STACK_EPMD_PORT" && return 0   # someone's (the machine's RabbitMQ's)
+  local epmd_bin t0
+  epmd_bin=$(command -v epmd) || stack_die "rabbitmq: epmd (Erlang) not found; apt-get install -y rabbitmq-server"
+  mkdir -p "$STACK_DATA_DIR/epmd"
+  launch epmd "$STACK_DATA_DIR/epmd" "$epmd_bin" -port "$STACK_EPMD_PORT" -address "$STACK_HOST"
+  t0=$(stack_now_us)
+  until stack_port_open "$STACK_EPMD_PORT"; do
+    kill -0 "${PID[epmd]}" 2>/dev/null ||
+      fail_with_log "epmd: exited during start-up" "$STACK_LOG_DIR/epmd.log" || return 1
+    (($(stack_now_us) - t0 < 10000000)) ||
+      fail_with_log "epmd: not listening after 10s" "$STACK_LOG_DIR/epmd.log" || return 1
+    sleep 0.1
+  done
+  stack_log "epmd: ready in $(stack_since "$t0")"
+}
+
+# A private RabbitMQ node: its own node name, Mnesia folder, config and plugin
+# list under .stack/, so nothing of a machine-wide RabbitMQ (/etc/rabbitmq,
+# /var/lib/rabbitmq) is read or written. No plugins (the management UI would
+# want port 15672). HOME is its data folder, which keeps its Erlang cookie there.
+start_rabbitmq() {
+  local sbin data="$STACK_DATA_DIR/rabbitmq"
+  sbin=$(stack_rabbitmq_sbin) || stack_die "rabbitmq: rabbitmq-server not found; apt-get install -y rabbitmq-server"
+  mkdir -p "$data/mnesia"
+  ensure_epmd || return 1
+  stack_render "$STACK_SCRIPTS_DIR/rabbitmq/rabbitmq.conf.tmpl" "$STACK_STATE_DIR/rabbitmq.conf"
+  printf '[].\n' >"$STACK_STATE_DIR/rabbitmq-enabled-plugins"
+  : >"$STACK_STATE_DIR/rabbitmq-env.conf"   # instead of /etc/rabbitmq/rabbitmq-env.conf
+  # rabbitmq-server stays in the foreground as a small shell that turns
+  # SIGTERM into a clean broker shutdown: it is the process we record.
+  launch rabbitmq "$data" env HOME="$data" \
+    RABBITMQ_NODENAME="$STACK_RABBITMQ_NODENAME" \
+    RABBITMQ_NODE_IP_ADDRESS="$STACK_HOST" RABBITMQ_NODE_PORT="$STACK_RABBITMQ_PORT" \
+    RABBITMQ_DIST_PORT="$STACK_RABBITMQ_DIST_PORT" ERL_EPMD_PORT="$STACK_EPMD_PORT" \
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+    RABBITMQ_CONF_ENV_FILE="$STACK_STATE_DIR/rabbitmq-env.conf" \
+    RABBITMQ_CONFIG_FILE="$STACK_STATE_DIR/rabbitmq.conf" \
+    RABBITMQ_ADVANCED_CONFIG_FILE="$STACK_STATE_DIR/rabbitmq-advanced.config" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$STACK_STATE_DIR/rabbitmq-enabled-plugins" \
+    RABBITMQ_MNESIA_BASE="$data/mnesia" RABBITMQ_PID_FILE="$data/rabbitmq.pid" \
+    RABBITMQ_LOG_BASE="$STACK_LOG_DIR" RABBITMQ_LOGS=- \
+    "$sbin/rabbitmq-server"
 }
 
 # ============================================================= readiness
@@ -430,11 +569,29 @@ ready_cassandra() {
 }
 
 ready_redis() { stack_redis_ping; }
+ready_postgres() { stack_postgres_ping; }
+ready_rabbitmq() {
+  # The AMQP listener opens a few boot steps before the end of start-up.
+  stack_rabbitmq_ping && grep -q 'Server startup complete' "$STACK_LOG_DIR/rabbitmq.log" 2>/dev/null
+}
 
 # ================================================================ main
-check_tools
+# The components to bring up, in start order (Connect once Kafka is ready).
+ALL_NAMES=(kafka registry cassandra redis postgres rabbitmq connect)
+NAMES=()
+for name in "$@"; do
+  [[ " ${ALL_NAMES[*]} " == *" $name "* ]] || stack_die "unknown component '$name' (one of: ${ALL_NAMES[*]})"
+done
+for name in "${ALL_NAMES[@]}"; do
+  if (($# == 0)) || [[ " $* " == *" $name "* ]] || [[ "$name" == kafka && " $* " == *" connect "* ]]; then
+    NAMES+=("$name")
+  fi
+done
+selected() { [[ " ${NAMES[*]} " == *" $1 "* ]]; }
 
-for name in kafka registry cassandra redis connect; do inspect "$name"; done
+if selected kafka || selected registry || selected cassandra; then check_tools; fi
+
+for name in "${NAMES[@]}"; do inspect "$name"; done
 
 # ---- downloads and plugin builds, in parallel
 declare -A JOB=()
@@ -443,12 +600,23 @@ run_job() { # name function
   JOB[$1]=$!
 }
 # Each fetch is a marker check when already installed, so all always run.
-run_job kafka fetch_kafka
-run_job registry fetch_registry
-run_job cassandra fetch_cassandra
-run_job apicurio-converter fetch_converter
-run_job cassandra-sink build_sink
-[[ "${STATE[redis]}" != stopped ]] || ensure_redis_server
+selected kafka && run_job kafka fetch_kafka
+selected registry && run_job registry fetch_registry
+selected cassandra && run_job cassandra fetch_cassandra
+if selected connect; then
+  run_job apicurio-converter fetch_converter
+  run_job cassandra-sink build_sink
+fi
+# Programs for the services that must run here, then a second look: apt may
+# have started the machine's own instance.
+to_install=()
+for name in redis postgres rabbitmq; do
+  selected "$name" && [[ "${STATE[$name]}" == stopped ]] && to_install+=("$name")
+done
+if ((${#to_install[@]} > 0)); then
+  ensure_debian_packages "${to_install[@]}"
+  for name in "${to_install[@]}"; do inspect "$name"; done
+fi
 
 download_failed=0
 for name in "${!JOB[@]}"; do
@@ -467,7 +635,7 @@ fi
 
 # ---- start
 # A running worker read its plugins at start-up: restart it to pick up changes.
-if [[ "${STATE[connect]}" == ours && -f "$RUN_TMP/plugins-changed" ]]; then
+if [[ "${STATE[connect]:-}" == ours && -f "$RUN_TMP/plugins-changed" ]]; then
   stack_log "connect: plugins changed, restarting it"
   stack_signal connect || true
   stack_wait_stopped connect "$(stack_stop_timeout connect)"
@@ -475,10 +643,10 @@ if [[ "${STATE[connect]}" == ours && -f "$RUN_TMP/plugins-changed" ]]; then
 fi
 
 PENDING=()
-for name in kafka registry cassandra redis connect; do
+for name in "${NAMES[@]}"; do
   case "${STATE[$name]}" in
     external)
-      stack_log "$name: external (already answering on $STACK_HOST:$(stack_component_port "$name"); not managed by this stack)"
+      stack_log "$name: external (already answering on $STACK_HOST:$(stack_component_port "$name"), answered in ${CHECKED_IN[$name]:-?}; not managed by this stack)"
       ;;
     ours)
       if "ready_$name"; then
@@ -497,7 +665,7 @@ for name in kafka registry cassandra redis connect; do
   esac
 done
 
-connect_pending() { [[ "${STATE[connect]}" == stopped ]]; }
+connect_pending() { [[ "${STATE[connect]:-}" == stopped ]]; }
 kafka_is_pending() { [[ " ${PENDING[*]} " == *" kafka "* ]]; }
 if connect_pending && ! kafka_is_pending; then
   start_connect
@@ -542,7 +710,7 @@ while ((${#PENDING[@]} > 0)); do
 done
 
 # ---- check Connect sees the plugins the pipeline needs
-if [[ "${STATE[connect]}" == ours ]]; then
+if [[ "${STATE[connect]:-}" == ours ]]; then
   plugins=$(curl -s --max-time 10 "$STACK_CONNECT_URL/connector-plugins?connectorsOnly=false" || true)
   if [[ "$plugins" != *"$CONVERTER_CLASS"* ]]; then
     DEFERRED_ERRORS+=("connect: $CONVERTER_CLASS is not among its plugins (see $STACK_LOG_DIR/connect.log)")
@@ -553,19 +721,29 @@ if [[ "${STATE[connect]}" == ours ]]; then
 fi
 
 # ---- summary
+if [[ -z "${STATE[epmd]:-}" ]] && PID[epmd]=$(stack_pid epmd); then STATE[epmd]=ours; fi
 total_kib=0
 parts=()
-for name in kafka connect registry cassandra redis; do
-  [[ "${STATE[$name]}" == ours ]] || continue
-  kib=$(stack_rss_kib "${PID[$name]}")
+for name in kafka connect registry cassandra redis postgres rabbitmq epmd; do
+  [[ "${STATE[$name]:-}" == ours ]] || continue
+  kib=$(stack_component_rss_kib "$name" "${PID[$name]}")
   total_kib=$((total_kib + kib))
   parts+=("$name $((kib / 1024))")
 done
-stack_log "memory: $(awk -v k="$total_kib" 'BEGIN {printf "%.2f", k / 1048576}') GiB RSS in our processes (MiB: $(IFS=,; printf '%s' "${parts[*]}" | sed 's/,/, /g'))"
+if ((${#parts[@]} > 0)); then
+  stack_log "memory: $(awk -v k="$total_kib" 'BEGIN {printf "%.2f", k / 1048576}') GiB RSS in our processes (MiB: $(IFS=,; printf '%s' "${parts[*]}" | sed 's/,/, /g'))"
+fi
 
 if ((${#DEFERRED_ERRORS[@]} > 0)); then
   for e in "${DEFERRED_ERRORS[@]}"; do printf 'ERROR: %s\n' "$e" >&2; done
   stack_log "stack: up with errors in $(stack_since "$T_TOTAL")"
   exit 1
 fi
-stack_log "stack: up in $(stack_since "$T_TOTAL") — kafka $STACK_KAFKA_BOOTSTRAP, connect $STACK_CONNECT_URL, registry $STACK_REGISTRY_URL, cassandra $STACK_CASSANDRA_HOST:$STACK_CASSANDRA_PORT, redis $STACK_REDIS_URL"
+declare -A ADDRESS=([kafka]="$STACK_KAFKA_BOOTSTRAP" [connect]="$STACK_CONNECT_URL"
+  [registry]="$STACK_REGISTRY_URL" [cassandra]="$STACK_CASSANDRA_HOST:$STACK_CASSANDRA_PORT"
+  [redis]="$STACK_REDIS_URL" [postgres]="$STACK_DATABASE_URL" [rabbitmq]="amqp://$STACK_HOST:$STACK_RABBITMQ_PORT")
+addresses=()
+for name in kafka connect registry cassandra redis postgres rabbitmq; do
+  selected "$name" && addresses+=("$name ${ADDRESS[$name]}")
+done
+stack_log "stack: up in $(stack_since "$T_TOTAL") — $(IFS=,; printf '%s' "${addresses[*]}" | sed 's/,/, /g')"
