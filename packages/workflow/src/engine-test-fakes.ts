@@ -108,6 +108,8 @@ export class InMemoryCoordinationStore implements CoordinationStore {
   private readonly joins = new Map<string, { completed: Set<string>; skipped: Set<string> }>();
   private readonly claims = new Set<string>();
   private readonly leases = new Map<string, { token: number; expiresAt: number }>();
+  /** Keys a refused priority caller waits for, until when. */
+  private readonly priorityWaits = new Map<string, number>();
   private tokenCounter = 0;
 
   async recordJoinArrival(runId: string, nodeId: string, predecessorId: string, outcome: "completed" | "skipped"): Promise<{ completed: string[]; skipped: string[] }> {
@@ -125,9 +127,14 @@ export class InMemoryCoordinationStore implements CoordinationStore {
     return true;
   }
 
-  async acquireLease(key: string, ttlMs: number): Promise<Lease | undefined> {
+  async acquireLease(key: string, ttlMs: number, options: { priority?: boolean } = {}): Promise<Lease | undefined> {
     const held = this.leases.get(key);
-    if (held && held.expiresAt > Date.now()) return undefined;
+    if (held && held.expiresAt > Date.now()) {
+      if (options.priority) this.priorityWaits.set(key, Date.now() + 1_000);
+      return undefined;
+    }
+    if (!options.priority && (this.priorityWaits.get(key) ?? 0) > Date.now()) return undefined;
+    this.priorityWaits.delete(key);
     const token = ++this.tokenCounter;
     const expiresAt = Date.now() + ttlMs;
     this.leases.set(key, { token, expiresAt });

@@ -150,6 +150,8 @@ const DEFAULT_LEASE_TTL_MS = 30_000;
 const DEFAULT_LEASE_WAIT_MS = 20_000;
 const DEFAULT_CLAIM_TTL_SECONDS = 7 * 24 * 60 * 60;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
+/** Commands (pause, resume, cancel) take a run's lease ahead of its job steps. */
+const PRIORITY = { priority: true } as const;
 /** Result rows of skipped nodes use attempt 0: a node is skipped once, never attempted. */
 const SKIP_ATTEMPT = 0;
 
@@ -257,7 +259,7 @@ export class WorkflowEngine {
       await this.finishStep(workflow, state, lease, decision, { drafts, results: [], status: { status: "running", reason } });
       this.logger.info("run resumed", { runId, correlationId: state.correlationId, reason, ready: decision.ready.map((r) => r.nodeId) });
       return true;
-    });
+    }, PRIORITY);
   }
 
   /**
@@ -331,7 +333,7 @@ export class WorkflowEngine {
       await this.commitStep(workflow, state, lease, { drafts, status: { status, reason } });
       this.logger.info(`run ${status}`, { runId, correlationId: state.correlationId, reason });
       return true;
-    });
+    }, PRIORITY);
   }
 
   private async handleJobUnderLease(job: NodeJob, lease: Lease, log: Record<string, unknown>): Promise<JobOutcome> {
@@ -549,17 +551,18 @@ export class WorkflowEngine {
 
   /**
    * Runs `step` holding the run's lease, renewed while it runs; waits (bounded) for a
-   * lease held elsewhere, then throws {@link RunLeaseUnavailableError}.
+   * lease held elsewhere, then throws {@link RunLeaseUnavailableError}. `priority` steps
+   * (pause, resume, cancel) are not starved by a stream of job steps of the same run.
    */
-  private async withRunLease<T>(runId: string, step: (lease: Lease) => Promise<T>): Promise<T> {
+  private async withRunLease<T>(runId: string, step: (lease: Lease) => Promise<T>, options: { priority?: boolean } = {}): Promise<T> {
     const { coordination } = this.options;
     const key = `run:${runId}`;
     const deadline = Date.now() + this.leaseWaitMs;
-    let lease = await coordination.acquireLease(key, this.leaseTtlMs);
+    let lease = await coordination.acquireLease(key, this.leaseTtlMs, options);
     for (let wait = 5; !lease; wait = Math.min(wait * 2, 200)) {
       if (Date.now() > deadline) throw new RunLeaseUnavailableError(runId);
       await sleep(wait);
-      lease = await coordination.acquireLease(key, this.leaseTtlMs);
+      lease = await coordination.acquireLease(key, this.leaseTtlMs, options);
     }
     const held = lease;
     const renewal = setInterval(() => {

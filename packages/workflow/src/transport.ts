@@ -156,8 +156,12 @@ export interface CoordinationStore {
    * first caller, so an `any` join fires once.
    */
   claimOnce(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Grants a lease if free or expired; `undefined` if someone else holds it. */
-  acquireLease(key: string, ttlMs: number): Promise<Lease | undefined>;
+  /**
+   * Grants a lease if free or expired; `undefined` if someone else holds it. A `priority`
+   * caller that is refused is queued for a moment: until it gets the lease (or stops
+   * asking), plain callers are refused, so a steady stream of them cannot starve it.
+   */
+  acquireLease(key: string, ttlMs: number, options?: { priority?: boolean }): Promise<Lease | undefined>;
   /** Extends a lease still held with this token; `false` if it was lost. */
   renewLease(lease: Lease, ttlMs: number): Promise<boolean>;
   /** Releases a lease if still held with this token. */

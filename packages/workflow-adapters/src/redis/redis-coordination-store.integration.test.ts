@@ -101,6 +101,20 @@ describe("RedisCoordinationStore (real Redis)", () => {
     expect(second!.fencingToken).toBeGreaterThan(first!.fencingToken);
     expect(Number.isSafeInteger(second!.fencingToken)).toBe(true);
   });
+
+  it("lets a refused priority caller in before plain callers", async () => {
+    const key = `run:${randomUUID()}`;
+    const held = await store.acquireLease(key, 5_000);
+    expect(await store.acquireLease(key, 5_000, { priority: true })).toBeUndefined();
+    await store.releaseLease(held!);
+    // The lease is free, but a priority caller is waiting: plain callers stay out.
+    expect(await store.acquireLease(key, 5_000)).toBeUndefined();
+    const priority = await store.acquireLease(key, 5_000, { priority: true });
+    expect(priority).toBeDefined();
+    await store.releaseLease(priority!);
+    // Granted: the wait is over.
+    expect(await store.acquireLease(key, 5_000)).toBeDefined();
+  });
 });
 
 /** Polls `probe` every 20 ms until it is true, failing after `timeoutMs`. */

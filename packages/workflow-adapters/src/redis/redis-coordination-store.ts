@@ -36,14 +36,23 @@ return { redis.call('SMEMBERS', KEYS[1]), redis.call('SMEMBERS', KEYS[2]) }
 `;
 
 /**
- * KEYS: lease key, token counter key. ARGV: ttl ms, counter ttl seconds.
- * Grants only if the lease key is absent (PX expiry removes an expired lease). The token
- * is INCR of a per-key counter; a missing counter is seeded from the server clock in
+ * KEYS: lease key, token counter key, priority-wait key. ARGV: ttl ms, counter ttl
+ * seconds, priority ('1' or '0'), priority-wait ttl ms.
+ * Grants only if the lease key is absent (PX expiry removes an expired lease) and, for a
+ * plain caller, no priority caller is waiting. A refused priority caller marks itself
+ * waiting (for ARGV[4] ms, refreshed by every retry); its grant clears the mark. The
+ * token is INCR of a per-key counter; a missing counter is seeded from the server clock in
  * microseconds, so tokens keep growing even after Redis restarted empty (it keeps nothing
- * on disk) or the counter expired — fencing in Cassandra relies on that.
+ * on disk) or the counter expired — fencing in the run store relies on that.
  */
 const ACQUIRE_LEASE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then
+  if ARGV[3] == '1' then
+    redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+  end
+  return false
+end
+if ARGV[3] ~= '1' and redis.call('EXISTS', KEYS[3]) == 1 then
   return false
 end
 if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -53,8 +62,14 @@ end
 local token = redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[1], token, 'PX', ARGV[1])
+if ARGV[3] == '1' then
+  redis.call('DEL', KEYS[3])
+end
 return token
 `;
+
+/** How long a refused priority caller keeps plain callers out without asking again. */
+const PRIORITY_WAIT_TTL_MS = 1_000;
 
 /** KEYS: lease key. ARGV: token, ttl ms. Extends the lease only while it still holds this token. */
 const RENEW_LEASE = `
@@ -138,15 +153,19 @@ export class RedisCoordinationStore implements CoordinationStore {
     return reply === "OK";
   }
 
-  /** Grants the lease if free or expired, with a fencing token larger than any earlier grant of `key`. */
-  async acquireLease(key: string, ttlMs: number): Promise<Lease | undefined> {
+  /**
+   * Grants the lease if free or expired, with a fencing token larger than any earlier grant
+   * of `key`. A refused `priority` caller keeps plain callers out until it is granted (see
+   * ACQUIRE_LEASE).
+   */
+  async acquireLease(key: string, ttlMs: number, options: { priority?: boolean } = {}): Promise<Lease | undefined> {
     // NOTE: expiresAt is measured from before the call, so the holder never believes it
     // holds the lease longer than Redis does.
     const requestedAt = Date.now();
     const token = await this.acquireLeaseScript.run(
       this.redis,
-      [this.leaseKey(key), this.tokenCounterKey(key)],
-      [ttlMs, this.tokenCounterTtlSeconds],
+      [this.leaseKey(key), this.tokenCounterKey(key), this.priorityWaitKey(key)],
+      [ttlMs, this.tokenCounterTtlSeconds, options.priority ? "1" : "0", PRIORITY_WAIT_TTL_MS],
     );
     if (token === null) return undefined;
     return { key, fencingToken: Number(token), expiresAt: new Date(requestedAt + ttlMs) };
@@ -168,6 +187,10 @@ export class RedisCoordinationStore implements CoordinationStore {
 
   private leaseKey(key: string): string {
     return `${this.keyPrefix}lease:{${key}}`;
+  }
+
+  private priorityWaitKey(key: string): string {
+    return `${this.keyPrefix}lease-priority:{${key}}`;
   }
 
   private tokenCounterKey(key: string): string {
