@@ -8,6 +8,8 @@ describe("projector env", () => {
     expect(env.PROJECTOR_GROUP_ID).toBe("taskflow-analytics-projector");
     expect(env.PROJECTOR_BATCH_SIZE).toBe(100);
     expect(env.PROJECTOR_HTTP_PORT).toBe(3200);
+    expect(env.PROJECTOR_RUNS_GROUP_ID).toBe("taskflow-run-projector");
+    expect(env.PROJECTOR_RUNS_GAP_WAIT_MS).toBe(30_000);
   });
 
   it("treats an empty value as unset", () => {
@@ -19,6 +21,7 @@ describe("projector env", () => {
     ["PROJECTOR_BATCH_SIZE", "5000"],
     ["PROJECTOR_SESSION_TIMEOUT_MS", "10"],
     ["LOG_LEVEL", "verbose"],
+    ["PROJECTOR_RUNS_GAP_WAIT_MS", "-1"],
   ])("names the variable that does not parse: %s", (name, value) => {
     expect(() => parseProjectorEnv({ [name]: value })).toThrow(new RegExp(name));
   });

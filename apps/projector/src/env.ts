@@ -28,6 +28,17 @@ const projectorEnvSchema = z.object({
    */
   PROJECTOR_GROUP_ID: z.string().min(1).default("taskflow-analytics-projector"),
   /**
+   * The run-status projection's consumer group (taskflow-workflow-events). Like the
+   * analytics group: any number of projectors in it, never a second group writing the
+   * same tables.
+   */
+  PROJECTOR_RUNS_GROUP_ID: z.string().min(1).default("taskflow-run-projector"),
+  /**
+   * Longest a run waits for the event store to hold an event that arrived after a later
+   * one, before it is folded without it (logged as an error; a rebuild repairs it).
+   */
+  PROJECTOR_RUNS_GAP_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  /**
    * Records per logged batch (counts, ids and offset together). ~20 B per id plus ~50 B per
    * changed count: Cassandra warns above 5 KiB and refuses batches above 50 KiB.
    */

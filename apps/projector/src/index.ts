@@ -1,6 +1,11 @@
 export { startProjector, type Projector, type ProjectorOptions, type HealthReport } from "./projector.ts";
-export { startHttpServer, type ProjectorHttpServer } from "./http.ts";
+export { startHttpServer, type ProjectorHttpServer, type ReportingProjection } from "./http.ts";
 export { PartitionProjector, type ProjectionStore } from "./partition-projector.ts";
 export { CassandraProjectionStore } from "./cassandra-store.ts";
 export { InteractionDecoder, registrySchemaFetcher, UnknownSchemaIdError } from "./decoder.ts";
 export { PartitionState, positionBatch, utcDay, type ChunkDelta, type DayTally, type SourceRecord } from "./projection.ts";
+export { startRunProjector, type RunProjector, type RunProjectorOptions } from "./workflow-runs/run-projector.ts";
+export { RunProjectorMetrics } from "./workflow-runs/run-metrics.ts";
+export { advanceRun, applyRunEvent, projectRun, runDay, type NodeState, type RunEventInput, type RunStatusRow } from "./workflow-runs/run-projection.ts";
+export { CassandraRunProjectionStore, type RunProjectionStore } from "./workflow-runs/run-status-store.ts";
+export { rebuildRunProjection, parseRebuildArgs, type RebuildOptions, type RebuildReport } from "./workflow-runs/rebuild.ts";

@@ -1,13 +1,14 @@
 /**
- * The analytics projector's entry point (`npm start -w @taskflow/projector`): parses the
- * environment, starts the projector and its /health + /metrics server, and stops both
- * on SIGTERM/SIGINT. Exits non-zero when start-up fails, the consumer dies for good,
- * or the shutdown does not finish in time.
+ * The projector's entry point (`npm start -w @taskflow/projector`): parses the
+ * environment, starts the analytics projector, the run-status projector and their
+ * /health + /metrics server, and stops them on SIGTERM/SIGINT. Exits non-zero when
+ * start-up fails, a consumer dies for good, or the shutdown does not finish in time.
  */
 import { jsonLinesLogger } from "@taskflow/kafka";
 import { parseContactPoints } from "@taskflow/cassandra";
 import { startHttpServer, type ProjectorHttpServer } from "./http.ts";
 import { startProjector, type Projector } from "./projector.ts";
+import { startRunProjector, type RunProjector } from "./workflow-runs/run-projector.ts";
 
 const bootLogger = jsonLinesLogger({ service: "projector" });
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const logger = jsonLinesLogger({ service: "projector" }, env.LOG_LEVEL);
 
   let projector: Projector | undefined;
+  let runProjector: RunProjector | undefined;
   let http: ProjectorHttpServer | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (reason: string, exitCode: number) => {
@@ -35,10 +37,17 @@ async function main(): Promise<void> {
       let code = exitCode;
       try {
         await http?.close();
-        await projector?.stop();
       } catch (error) {
         logger.error("shutdown failed", { error });
         code = 1;
+      }
+      // Both projections stop side by side; one failing does not keep the other running.
+      const stopped = await Promise.allSettled([projector?.stop(), runProjector?.stop()]);
+      for (const outcome of stopped) {
+        if (outcome.status === "rejected") {
+          logger.error("shutdown failed", { error: outcome.reason });
+          code = 1;
+        }
       }
       process.exit(code);
     })();
@@ -65,7 +74,25 @@ async function main(): Promise<void> {
       stop("consumer crashed", 1);
     },
     });
-    http = await startHttpServer(projector, env.PROJECTOR_HTTP_HOST, env.PROJECTOR_HTTP_PORT);
+    runProjector = await startRunProjector({
+      brokers: env.KAFKA_BROKERS,
+      registryUrl: env.SCHEMA_REGISTRY_URL,
+      cassandra: {
+        contactPoints: parseContactPoints(env.CASSANDRA_CONTACT_POINTS),
+        port: env.CASSANDRA_PORT,
+        localDataCenter: env.CASSANDRA_LOCAL_DC,
+      },
+      groupId: env.PROJECTOR_RUNS_GROUP_ID,
+      sessionTimeoutMs: env.PROJECTOR_SESSION_TIMEOUT_MS,
+      gapWaitMs: env.PROJECTOR_RUNS_GAP_WAIT_MS,
+      contractsDir: env.TASKFLOW_CONTRACTS_DIR,
+      logger,
+      onFatal: (error) => {
+        logger.error("run projector consumer stopped for good", { error });
+        stop("run projector consumer crashed", 1);
+      },
+    });
+    http = await startHttpServer(projector, env.PROJECTOR_HTTP_HOST, env.PROJECTOR_HTTP_PORT, runProjector);
   } catch (error) {
     // CRITICAL: never carry on half-started; close what did start, then exit non-zero.
     logger.error("projector failed to start", { error });

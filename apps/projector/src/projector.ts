@@ -292,7 +292,7 @@ class ProjectorRunner implements Projector {
 }
 
 /** Routes kafkajs' log lines into our JSON logger. */
-function kafkajsLogCreator(logger: Logger) {
+export function kafkajsLogCreator(logger: Logger) {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
