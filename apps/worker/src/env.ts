@@ -43,6 +43,11 @@ const workerEnvSchema = z.object({
    * or `rabbitmq` (RabbitMQ jobs, PostgreSQL run state; issue #6). Redis coordinates both.
    */
   WORKFLOW_TRANSPORT: z.enum(["kafka", "rabbitmq"]).default("kafka"),
+  /**
+   * Which transport's workers start the runs of lifecycle events (`employee.*`): with
+   * workers of both transports running, only these consume them, so an event starts one run.
+   */
+  WORKFLOW_LIFECYCLE_TRANSPORT: z.enum(["kafka", "rabbitmq"]).default("kafka"),
   /** The `rabbitmq` transport's broker. */
   RABBITMQ_URL: connectionUrl(["amqp", "amqps"], NATIVE_RABBITMQ_URL).default(NATIVE_RABBITMQ_URL),
   /** The `rabbitmq` transport's run state (and event outbox); migrated by `npm run setup`. */
@@ -56,8 +61,12 @@ const workerEnvSchema = z.object({
     .default("flowcraft-jobs"),
   /** Unacknowledged jobs RabbitMQ hands this process at once (its consumer prefetch). */
   RABBITMQ_PREFETCH: z.coerce.number().int().min(1).max(1000).default(16),
-  /** Kafka consumer group of the workers; processes with the same id share the jobs. */
-  WORKER_GROUP_ID: z.string().min(1).default("taskflow-workflow-worker"),
+  /**
+   * Kafka consumer group of the workers; processes with the same id share the jobs and
+   * control messages. Default `taskflow-workflow-worker`, `-rabbitmq` appended for that
+   * transport (each transport's workers read every command).
+   */
+  WORKER_GROUP_ID: z.string().min(1).optional(),
   /** This process' name in logs and Kafka client ids; defaults to `<hostname>-<pid>`. */
   WORKER_ID: z.string().min(1).optional(),
   /** Jobs-topic partitions handled in parallel by this process. */

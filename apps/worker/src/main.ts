@@ -6,21 +6,23 @@
 import { hostname } from "node:os";
 import { jsonLinesLogger } from "@taskflow/kafka";
 import { env } from "./env.ts";
-import { startWorker } from "./worker.ts";
+import { startWorker, type Worker } from "./worker.ts";
 import { workerConfigFromEnv } from "./worker-config-from-env.ts";
 
 const workerId = env.WORKER_ID ?? `${hostname()}-${process.pid}`;
 const logger = jsonLinesLogger({ component: "worker", workerId }, env.LOG_LEVEL);
 
 async function main(): Promise<void> {
-  const worker = await startWorker(workerConfigFromEnv(env, workerId, logger));
-
-  const stop = (signal: string) => {
+  let worker: Worker | undefined;
+  let stopping = false;
+  const stop = (signal: string, exitCode = 0) => {
+    if (stopping) return;
+    stopping = true;
     logger.info("worker stopping", { signal });
-    worker.stop().then(
+    (worker?.stop() ?? Promise.resolve()).then(
       () => {
         logger.info("worker stopped", { signal });
-        process.exit(0);
+        process.exit(exitCode);
       },
       (error: unknown) => {
         logger.error("worker shutdown failed", { signal, error });
@@ -30,6 +32,8 @@ async function main(): Promise<void> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+  // NOTE: no reconnect on a lost RabbitMQ connection: stop and exit non-zero, the supervisor restarts us.
+  worker = await startWorker(workerConfigFromEnv(env, workerId, logger, () => stop("rabbitmq connection lost", 1)));
 }
 
 process.on("unhandledRejection", (error) => {

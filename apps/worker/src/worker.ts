@@ -8,13 +8,20 @@ import { startHttpServer, type HealthReport } from "./http.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { EXAMPLE_BLUEPRINT_IDS, loadExampleBlueprint, workerRegistry, type ExampleBlueprintId } from "./nodes/index.ts";
 import { startKafkaRuntime } from "./runtime/kafka-runtime.ts";
+import { startRabbitMqRuntime, type RabbitMqRuntimeConfig } from "./runtime/rabbitmq-runtime.ts";
 import { answers, type WorkerRunStore } from "./runtime/workflow-runtime.ts";
 
 /** Everything a worker process needs; `main` fills it from env.ts, tests from their own names. */
 export interface WorkerConfig {
   workerId: string;
+  /**
+   * Where node jobs travel and run state lives: Kafka + Cassandra (default, issue #4) or
+   * RabbitMQ + PostgreSQL (issue #6). Kafka (control, events) and Redis serve both.
+   */
+  transport?: { kind: "kafka" } | RabbitMqRuntimeConfig;
   brokers: string[];
   registryUrl: string;
+  /** Run state of the Kafka transport. */
   cassandra: { contactPoints: string[]; port: number; localDataCenter: string };
   redisUrl: string;
   /** Prefix of the Redis keys (tests pass a unique one). */
@@ -39,6 +46,8 @@ export interface WorkerConfig {
 
 /** The control consumers' groups and topic overrides (tests use their own topics). */
 export interface ControlConfig {
+  /** Consume lifecycle events too (default true); commands are always consumed. */
+  lifecycle?: boolean;
   /** Consumer groups; default `<groupId>-lifecycle` and `<groupId>-commands`. */
   lifecycleGroupId?: string;
   commandsGroupId?: string;
@@ -67,8 +76,8 @@ export interface Worker {
 }
 
 /**
- * Connects the worker's clients, builds the engine over the Kafka/Cassandra/Redis
- * adapters and starts consuming jobs. Rejects (after closing what it opened) if any
+ * Connects the worker's clients, builds the engine over its transport's runtime
+ * (Kafka/Cassandra or RabbitMQ/PostgreSQL) and Redis, and starts consuming jobs. Rejects (after closing what it opened) if any
  * service is unreachable or a schema is not registered.
  */
 export async function startWorker(config: WorkerConfig): Promise<Worker> {
@@ -91,7 +100,11 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
     const registry = createSchemaRegistry({ url: config.registryUrl, clientId });
     const coordination = new RedisCoordinationStore(redis, { keyPrefix: config.redisKeyPrefix });
 
-    const runtime = await startKafkaRuntime(config, { workerId: config.workerId, clientId, brokers: config.brokers, producer, registry, logger, onEvents: config.onEvents, coordination });
+    const deps = { workerId: config.workerId, clientId, brokers: config.brokers, producer, registry, logger, onEvents: config.onEvents };
+    const runtime =
+      config.transport?.kind === "rabbitmq"
+        ? await startRabbitMqRuntime({ eventsTopic: config.eventsTopic, ...config.transport }, deps)
+        : await startKafkaRuntime(config, { ...deps, coordination });
     closers.push(() => runtime.close());
     const { store, jobs: queue } = runtime;
     const metrics = new WorkerMetrics();
@@ -130,20 +143,23 @@ export async function startWorker(config: WorkerConfig): Promise<Worker> {
       const startRun = (request: { blueprintId: ExampleBlueprintId; input: unknown; correlationId: string; runId: string }) =>
         engine.startRun({ ...request, blueprint: loadExampleBlueprint(request.blueprintId) });
       const common = { brokers: config.brokers, clientId, registry, producer, logger };
-      const lifecycle = await startLifecycleConsumer({
-        ...common,
-        observe: (outcome) => metrics.controlMessage("lifecycle", outcome),
-        groupId: control.lifecycleGroupId ?? `${config.groupId}-lifecycle`,
-        topic: control.lifecycleTopic,
-        deadLetterTopic: control.lifecycleDeadLetterTopic,
-        startRun,
-      });
-      // NOTE: control consumers stop before the job queue (closers run in reverse).
-      closers.push(() => lifecycle.stop());
-      controlChecks.lifecycleConsumer = () => lifecycle.isConsuming();
+      if (control.lifecycle ?? true) {
+        const lifecycle = await startLifecycleConsumer({
+          ...common,
+          observe: (outcome) => metrics.controlMessage("lifecycle", outcome),
+          groupId: control.lifecycleGroupId ?? `${config.groupId}-lifecycle`,
+          topic: control.lifecycleTopic,
+          deadLetterTopic: control.lifecycleDeadLetterTopic,
+          startRun,
+        });
+        // NOTE: control consumers stop before the job queue (closers run in reverse).
+        closers.push(() => lifecycle.stop());
+        controlChecks.lifecycleConsumer = () => lifecycle.isConsuming();
+      }
       const commands = await startCommandConsumer({
         ...common,
         observe: (outcome) => metrics.controlMessage("command", outcome),
+        transport: runtime.transport,
         groupId: control.commandsGroupId ?? `${config.groupId}-commands`,
         topic: control.commandsTopic,
         deadLetterTopic: control.commandsDeadLetterTopic,

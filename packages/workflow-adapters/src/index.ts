@@ -39,3 +39,23 @@ export {
   type WorkflowCommandType,
   type WorkflowTransport,
 } from "./kafka/control-messages.ts";
+export { RabbitMqJobQueue, type RabbitMqJobDelivery, type RabbitMqJobHandler, type RabbitMqJobQueueOptions } from "./rabbitmq/rabbitmq-job-queue.ts";
+export {
+  RABBITMQ_DEAD_LETTER_HEADERS,
+  RABBITMQ_JOB_HEADERS,
+  decodeJobMessage,
+  encodeJobMessage,
+  type DecodedJobMessage,
+  type JobMessageMeta,
+  type UndecodableJobMessage,
+} from "./rabbitmq/job-messages.ts";
+export {
+  OUTBOX_CHANNEL,
+  PostgresRunStateStore,
+  parseOutboxEvent,
+  type OutboxEventJson,
+  type PostgresNewRun,
+  type PostgresRunStateStoreOptions,
+} from "./postgres/postgres-run-state-store.ts";
+export { OutboxEventSink, OutboxRelay, type OutboxPublisher, type OutboxRelayOptions } from "./postgres/outbox-relay.ts";
+export { createRabbitMqReconciler, type RabbitMqReconcilerOptions } from "./postgres/rabbitmq-reconciler.ts";

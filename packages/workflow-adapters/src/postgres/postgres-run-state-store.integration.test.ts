@@ -1,0 +1,283 @@
+import { randomUUID } from "node:crypto";
+import type { NodeResultRow, RunEventDraft } from "@taskflow/workflow";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestSchema, type TestSchema } from "./integration-test-support.ts";
+import { parseOutboxEvent, PostgresRunStateStore } from "./postgres-run-state-store.ts";
+
+/** The same contract tests as the Cassandra store's, plus the transactional outbox's all-or-nothing. */
+describe("PostgresRunStateStore (real PostgreSQL)", () => {
+  let db: TestSchema;
+  let store: PostgresRunStateStore;
+
+  beforeAll(async () => {
+    db = await createTestSchema("store");
+    store = new PostgresRunStateStore(db.pool);
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  const newRunId = () => `test-run-${randomUUID()}`;
+  const createRun = (runId: string, createdAt?: Date) =>
+    store.createRun({ runId, blueprintId: "onboarding", blueprintVersion: "1", input: { employee: "ada" }, correlationId: `corr-${runId}`, createdAt });
+  const draft = (runId: string, type: RunEventDraft["type"] = "NODE_STARTED", nodeId?: string): RunEventDraft => ({
+    runId,
+    type,
+    nodeId,
+    attempt: nodeId ? 1 : undefined,
+    correlationId: `corr-${runId}`,
+    occurredAt: new Date(),
+  });
+  const result = (runId: string, nodeId: string, fencingToken: number, overrides: Partial<NodeResultRow> = {}): NodeResultRow => ({
+    runId,
+    nodeId,
+    attempt: 1,
+    status: "completed",
+    output: { nodeId },
+    fencingToken,
+    recordedAt: new Date(),
+    ...overrides,
+  });
+  /** Commits `drafts` (and `results`) on top of what the store says now; `undefined` if refused. */
+  const commitOnTop = async (writer: PostgresRunStateStore, runId: string, fencingToken: number, events: RunEventDraft[], results: NodeResultRow[] = []) => {
+    const state = await writer.readRun(runId);
+    return writer.commit({ runId, fencingToken, expectedLastSequence: state!.lastSequence, events, results });
+  };
+  const outboxRows = async (runId: string) =>
+    (await db.pool.query<{ seq: string; event: unknown; published_at: Date | null }>("SELECT seq, event, published_at FROM workflow_event_outbox WHERE run_id = $1 ORDER BY id", [runId])).rows;
+
+  it("creates a run once, with its status and context rows", async () => {
+    const runId = newRunId();
+    expect(await createRun(runId)).toBe(true);
+    expect(await createRun(runId)).toBe(false);
+    const { rows } = await db.pool.query("SELECT s.status, s.transport, s.status_data, c.context_data FROM flowcraft_statuses s JOIN flowcraft_contexts c USING (run_id) WHERE run_id = $1", [runId]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: "running", transport: "rabbitmq", status_data: { status: "running" }, context_data: { input: { employee: "ada" } } });
+  });
+
+  it("of concurrent commits from the same state exactly one wins; retried commits number 1..N without gaps", async () => {
+    const runId = newRunId();
+    await createRun(runId);
+    // Separate store instances on separate pools, as with separate workers.
+    const writers = Array.from({ length: 10 }, () => new PostgresRunStateStore(db.newPool(2)));
+    const firstRound = await Promise.all(writers.map((writer) => writer.commit({ runId, fencingToken: 1, expectedLastSequence: 0, events: [draft(runId), draft(runId)] })));
+    expect(firstRound.filter((events) => events !== undefined)).toHaveLength(1);
+
+    const committed = await Promise.all(
+      writers.map(async (writer, i) => {
+        for (;;) {
+          const events = await commitOnTop(writer, runId, 1, i % 2 === 0 ? [draft(runId)] : [draft(runId), draft(runId), draft(runId)]);
+          if (events) return events;
+        }
+      }),
+    );
+    const sequences = [...firstRound.flatMap((events) => events ?? []), ...committed.flat()].map((event) => event.sequence);
+    expect([...sequences].sort((a, b) => a - b)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
+    for (const batch of committed) batch.forEach((event, i) => expect(event.sequence).toBe(batch[0]!.sequence + i));
+    expect((await store.readRun(runId))!.lastSequence).toBe(22);
+    // The outbox holds exactly the committed events, in sequence order.
+    expect((await outboxRows(runId)).map((r) => Number(r.seq))).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
+  });
+
+  it("refuses a commit from a stale state or a stale fencing token and writes nothing of it", async () => {
+    const runId = newRunId();
+    await createRun(runId);
+    expect(await commitOnTop(store, runId, 7, [draft(runId, "NODE_COMPLETED", "a")], [result(runId, "a", 7)])).toHaveLength(1);
+    // Stale state: expects sequence 0 although 1 was committed.
+    expect(await store.commit({ runId, fencingToken: 9, expectedLastSequence: 0, events: [draft(runId)], results: [result(runId, "b", 9)] })).toBeUndefined();
+    // Stale token: the run already committed with 7.
+    expect(await commitOnTop(store, runId, 6, [draft(runId, "NODE_COMPLETED", "c")], [result(runId, "c", 6)])).toBeUndefined();
+    expect(await commitOnTop(store, runId, 8, [draft(runId, "NODE_COMPLETED", "c")], [result(runId, "c", 8)])).toHaveLength(1);
+    const state = await store.readRun(runId);
+    expect(state!.nodeResults.map((r) => [r.nodeId, r.fencingToken])).toEqual([
+      ["a", 7],
+      ["c", 8],
+    ]);
+    expect(state!.lastSequence).toBe(2);
+    expect((await outboxRows(runId)).map((r) => (r.event as { nodeId: string }).nodeId)).toEqual(["a", "c"]);
+  });
+
+  it("readRun returns what was committed: results in commit order, scheduled attempts, status", async () => {
+    const runId = newRunId();
+    expect(await store.readRun(runId)).toBeUndefined();
+    await createRun(runId);
+    const first = await store.commit({
+      runId,
+      fencingToken: 1,
+      expectedLastSequence: 0,
+      events: [draft(runId, "RUN_CREATED"), draft(runId, "NODE_SCHEDULED", "zeta"), draft(runId, "NODE_SCHEDULED", "alpha")],
+    });
+    expect(first!.map((e) => e.sequence)).toEqual([1, 2, 3]);
+    // zeta before alpha: commit order, not the primary key's (node_id) order.
+    const at = new Date();
+    await store.commit({
+      runId,
+      fencingToken: 1,
+      expectedLastSequence: 3,
+      events: [draft(runId, "NODE_COMPLETED", "zeta"), draft(runId, "NODE_FAILED", "alpha"), draft(runId, "NODE_SKIPPED", "alpha")],
+      results: [
+        result(runId, "zeta", 1, { action: "approve", recordedAt: at }),
+        result(runId, "alpha", 1, { status: "failed", output: undefined, error: { message: "boom", retryable: false }, recordedAt: at }),
+        result(runId, "alpha", 1, { attempt: 2, status: "skipped", output: undefined, recordedAt: at }),
+        result(runId, "nil", 1, { output: null, recordedAt: at }),
+      ],
+      status: { status: "paused", reason: "user asked" },
+    });
+    await store.setContext(runId, "manager", { id: "m1" }, "zeta");
+
+    const state = await store.readRun(runId);
+    expect(state).toMatchObject({
+      runId,
+      blueprintId: "onboarding",
+      blueprintVersion: "1",
+      status: "paused",
+      input: { employee: "ada" },
+      context: { manager: { id: "m1" } },
+      correlationId: `corr-${runId}`,
+      lastSequence: 6,
+    });
+    expect(state!.nodeResults.map(({ nodeId, attempt, status, action, error, output }) => ({ nodeId, attempt, status, action, error, output }))).toEqual([
+      { nodeId: "zeta", attempt: 1, status: "completed", action: "approve", error: undefined, output: { nodeId: "zeta" } },
+      { nodeId: "alpha", attempt: 1, status: "failed", action: undefined, error: { message: "boom", retryable: false }, output: undefined },
+      { nodeId: "alpha", attempt: 2, status: "skipped", action: undefined, error: undefined, output: undefined },
+      { nodeId: "nil", attempt: 1, status: "completed", action: undefined, error: undefined, output: null },
+    ]);
+    expect("output" in state!.nodeResults[1]!).toBe(false);
+    expect(state!.nodeResults[0]!.recordedAt.getTime()).toBe(at.getTime());
+    expect(state!.scheduled).toEqual(
+      expect.arrayContaining([
+        { nodeId: "zeta", attempt: 1 },
+        { nodeId: "alpha", attempt: 1 },
+      ]),
+    );
+    expect(state!.scheduled).toHaveLength(2);
+    const { rows } = await db.pool.query("SELECT status_reason, status_data FROM flowcraft_statuses WHERE run_id = $1", [runId]);
+    expect(rows[0]).toMatchObject({ status_reason: "user asked", status_data: { status: "paused", reason: "user asked" } });
+  });
+
+  it("writes each committed event to the outbox with what the published WorkflowEvent needs", async () => {
+    const runId = newRunId();
+    await createRun(runId);
+    const occurredAt = new Date("2025-01-02T03:04:05.678Z");
+    const events = await store.commit({
+      runId,
+      fencingToken: 1,
+      expectedLastSequence: 0,
+      events: [
+        { runId, type: "RUN_CREATED", correlationId: `corr-${runId}`, occurredAt, payload: { input: { employee: "ada" } } },
+        { runId, type: "NODE_SCHEDULED", nodeId: "welcome", attempt: 1, correlationId: `corr-${runId}`, occurredAt, payload: { reason: "start" } },
+      ],
+    });
+    const rows = await outboxRows(runId);
+    expect(rows.map((r) => r.published_at)).toEqual([null, null]);
+    expect(rows.map((r) => parseOutboxEvent(runId, Number(r.seq), r.event))).toEqual(
+      events!.map((event) => ({ event, context: { workflowId: "onboarding", workflowVersion: "1", actor: "system:worker", transport: "rabbitmq" } })),
+    );
+  });
+
+  describe("a commit whose transaction fails mid-way writes nothing: neither state nor outbox rows", () => {
+    const expectUntouched = async (runId: string) => {
+      const state = await store.readRun(runId);
+      expect(state).toMatchObject({ lastSequence: 1, status: "running", nodeResults: [{ nodeId: "a" }], scheduled: [] });
+      expect((await outboxRows(runId)).map((r) => Number(r.seq))).toEqual([1]);
+      const { rows } = await db.pool.query("SELECT fencing_token FROM flowcraft_statuses WHERE run_id = $1", [runId]);
+      expect(Number(rows[0].fencing_token)).toBe(1);
+    };
+    const committedRun = async () => {
+      const runId = newRunId();
+      await createRun(runId);
+      await store.commit({ runId, fencingToken: 1, expectedLastSequence: 0, events: [draft(runId, "NODE_COMPLETED", "a")], results: [result(runId, "a", 1)] });
+      return runId;
+    };
+    const nextCommit = (runId: string, results: NodeResultRow[]) =>
+      store.commit({
+        runId,
+        fencingToken: 2,
+        expectedLastSequence: 1,
+        events: [draft(runId, "NODE_COMPLETED", "b"), draft(runId, "NODE_SCHEDULED", "c")],
+        results,
+        status: { status: "completed" },
+      });
+
+    it("a result row recorded twice (primary key) rolls back the compare-and-set and everything else", async () => {
+      const runId = await committedRun();
+      await expect(nextCommit(runId, [result(runId, "b", 2), result(runId, "a", 2)])).rejects.toThrow(/duplicate key/);
+      await expectUntouched(runId);
+    });
+
+    it("a result row violating a check constraint rolls back the whole commit", async () => {
+      const runId = await committedRun();
+      await expect(nextCommit(runId, [result(runId, "b", 2, { attempt: -1 })])).rejects.toThrow(/check constraint/);
+      await expectUntouched(runId);
+    });
+
+    it("an outbox insert failing after the compare-and-set rolls back the whole commit", async () => {
+      const runId = await committedRun();
+      // A stray row where the commit's second event goes: its insert fails, after the CAS and the results.
+      await db.pool.query("INSERT INTO workflow_event_outbox (run_id, seq, event) VALUES ($1, 3, '{}')", [runId]);
+      await expect(nextCommit(runId, [result(runId, "b", 2)])).rejects.toThrow(/workflow_event_outbox_run_seq_key/);
+      await db.pool.query("DELETE FROM workflow_event_outbox WHERE run_id = $1 AND seq = 3", [runId]);
+      await expectUntouched(runId);
+      // And the same commit goes through once the obstacle is gone.
+      expect(await nextCommit(runId, [result(runId, "b", 2)])).toHaveLength(2);
+      expect(await store.readRun(runId)).toMatchObject({ lastSequence: 3, status: "completed", scheduled: [{ nodeId: "c", attempt: 1 }] });
+    });
+  });
+
+  it("setStatus refreshes updated_at; findStalledRuns finds old running runs only", async () => {
+    const longAgo = new Date(Date.now() - 3_600_000);
+    const [stalled, fresh, completed] = [newRunId(), newRunId(), newRunId()];
+    await createRun(stalled, longAgo);
+    await createRun(fresh);
+    await createRun(completed, longAgo);
+    await store.setStatus(completed, "completed");
+
+    const found = (await store.findStalledRuns(60, 10_000)).map((r) => r.runId);
+    expect(found).toContain(stalled);
+    expect(found).not.toContain(fresh);
+    expect(found).not.toContain(completed);
+
+    // A status change refreshes updated_at: the run is no longer stalled.
+    await store.setStatus(stalled, "running");
+    expect((await store.findStalledRuns(60, 10_000)).map((r) => r.runId)).not.toContain(stalled);
+
+    await store.setStatus(fresh, "cancelled", "user asked");
+    expect((await store.readRun(fresh))!.status).toBe("cancelled");
+    await expect(store.setStatus(newRunId(), "failed")).rejects.toThrow(/unknown run/);
+
+    // The reconciler's query is served by the (status, updated_at) index.
+    const plan = await db.pool.connect();
+    try {
+      await plan.query("SET enable_seqscan = off");
+      const { rows } = await plan.query("EXPLAIN SELECT run_id, updated_at FROM flowcraft_statuses WHERE status = 'running' AND updated_at < now() ORDER BY updated_at LIMIT 10");
+      expect(rows.map((r: Record<string, string>) => Object.values(r)[0]).join("\n")).toContain("flowcraft_statuses_status_updated_at_idx");
+    } finally {
+      await plan.query("RESET enable_seqscan");
+      plan.release();
+    }
+  });
+
+  it("sets context keys in place: concurrent writers of different keys lose nothing", async () => {
+    const runId = newRunId();
+    await createRun(runId);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => new PostgresRunStateStore(db.newPool(1)).setContext(runId, `key${i}`, { i }, `node${i}`)));
+    const state = await store.readRun(runId);
+    expect(Object.keys(state!.context)).toHaveLength(20);
+    expect(state!.context.key7).toEqual({ i: 7 });
+    expect(state!.input).toEqual({ employee: "ada" });
+    await expect(store.setContext(runId, "input", 1)).rejects.toThrow(/holds the run input/);
+    await expect(store.setContext(newRunId(), "k", 1)).rejects.toThrow(/unknown run/);
+  });
+
+  it("records an effect once and counts effects", async () => {
+    const runId = newRunId();
+    await createRun(runId);
+    const effect = { kind: "email", attempt: 1, fencingToken: 3, detail: { to: "ada" } };
+    const writes = await Promise.all(Array.from({ length: 5 }, () => store.recordEffect(runId, "welcomeEmail", "welcome-email", effect)));
+    expect(writes.filter(Boolean)).toHaveLength(1);
+    expect(await store.recordEffect(runId, "chat", "chat-account", effect)).toBe(true);
+    expect(await store.countEffects(runId)).toBe(2);
+    expect(await store.countEffects(newRunId())).toBe(0);
+  });
+});
