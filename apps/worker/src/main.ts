@@ -13,13 +13,13 @@ const workerId = env.WORKER_ID ?? `${hostname()}-${process.pid}`;
 const logger = jsonLinesLogger({ component: "worker", workerId }, env.LOG_LEVEL);
 
 async function main(): Promise<void> {
-  let worker: Worker | undefined;
+  const started: { worker?: Worker } = {};
   let stopping = false;
   const stop = (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info("worker stopping", { signal });
-    (worker?.stop() ?? Promise.resolve()).then(
+    (started.worker?.stop() ?? Promise.resolve()).then(
       () => {
         logger.info("worker stopped", { signal });
         process.exit(exitCode);
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
   // NOTE: no reconnect on a lost RabbitMQ connection: stop and exit non-zero, the supervisor restarts us.
-  worker = await startWorker(workerConfigFromEnv(env, workerId, logger, () => stop("rabbitmq connection lost", 1)));
+  started.worker = await startWorker(workerConfigFromEnv(env, workerId, logger, () => stop("rabbitmq connection lost", 1)));
 }
 
 process.on("unhandledRejection", (error) => {
