@@ -59,3 +59,11 @@ export {
 } from "./postgres/postgres-run-state-store.ts";
 export { OutboxEventSink, OutboxRelay, type OutboxPublisher, type OutboxRelayOptions } from "./postgres/outbox-relay.ts";
 export { createRabbitMqReconciler, type RabbitMqReconcilerOptions } from "./postgres/rabbitmq-reconciler.ts";
+export {
+  DEFAULT_JOBS_QUEUE,
+  assertJobsTopology,
+  ensureJobsTopology,
+  jobsTopology,
+  type JobsTopology,
+  type JobsTopologyOptions,
+} from "./rabbitmq/topology.ts";

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { silentLogger } from "@taskflow/kafka";
 import type { RunEvent } from "@taskflow/workflow";
-import { CassandraRunStateStore } from "@taskflow/workflow-adapters";
+import { CassandraRunStateStore, PostgresRunStateStore } from "@taskflow/workflow-adapters";
 import type { Kafka } from "kafkajs";
 import { services } from "../../../../tests/support/services.ts";
 import type { WorkerConfig } from "../worker.ts";
@@ -84,19 +84,21 @@ export function workerConfig(names: ProofNames, workerId: string, extra: Partial
 /**
  * Makes the example nodes slow without touching them: every effect write of a run for
  * which `delayOf(runId)` is positive waits that long first (the node is in flight
- * meanwhile). Patches CassandraRunStateStore in THIS process only; returns the undo.
+ * meanwhile). Patches both transports' run stores in THIS process only; returns the undo.
  */
 export function slowEffects(delayOf: (runId: string) => number): () => void {
-  const prototype = CassandraRunStateStore.prototype;
-  const original = prototype.recordEffect;
-  prototype.recordEffect = async function (this: CassandraRunStateStore, ...args: Parameters<typeof original>) {
-    const delayMs = delayOf(args[0]);
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-    return original.apply(this, args);
-  };
-  return () => {
-    prototype.recordEffect = original;
-  };
+  const undo = [CassandraRunStateStore.prototype, PostgresRunStateStore.prototype].map((prototype) => {
+    const original = prototype.recordEffect as (this: unknown, runId: string, ...rest: unknown[]) => Promise<unknown>;
+    (prototype as { recordEffect: typeof original }).recordEffect = async function (this: unknown, runId: string, ...rest: unknown[]) {
+      const delayMs = delayOf(runId);
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return original.call(this, runId, ...rest);
+    };
+    return () => {
+      (prototype as { recordEffect: typeof original }).recordEffect = original;
+    };
+  });
+  return () => undo.forEach((restore) => restore());
 }
 
 /** Collects published run events per run (a worker's `onEvents`). */
