@@ -44,3 +44,4 @@ export {
 export { FileOutbox, DEFAULT_OUTBOX_MAX_BYTES, DEFAULT_OUTBOX_SEGMENT_BYTES, MAX_OUTBOX_RECORD_BYTES, type FileOutboxOptions } from "./outbox/file-outbox.ts";
 export { MemoryOutbox } from "./outbox/memory-outbox.ts";
 export { OutboxRelay, type OutboxRelayOptions, type RelayOutcome, type RelayPass, type RelayVerdict } from "./outbox/relay.ts";
+export { noDelaySocketFactory } from "./socket-factory.ts";

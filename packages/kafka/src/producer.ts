@@ -2,6 +2,7 @@ import kafkajs, { type KafkaConfig, type LogEntry, type Message, type ProducerCo
 import { KafkaSendError, isRetriable } from "./errors.ts";
 import { jsonLinesLogger, type Logger } from "./logger.ts";
 import { SendCoalescer } from "./send-coalescer.ts";
+import { noDelaySocketFactory } from "./socket-factory.ts";
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
 
@@ -86,6 +87,7 @@ export async function createProducer(options: ProducerOptions): Promise<Producer
   const logger = options.logger ?? jsonLinesLogger({ component: "kafka" });
   let connected = false;
   const kafka = new Kafka({
+    socketFactory: noDelaySocketFactory,
     connectionTimeout: 3_000,
     retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 3_000 },
     ...options.client,

@@ -159,6 +159,8 @@ const silentEngineLogger: EngineLogger = { debug() {}, info() {}, warn() {}, err
 
 export class WorkflowEngine {
   private readonly workflows = new Map<string, CompiledWorkflow>();
+  /** The last queued step of each run in this process (see `withRunLease`). */
+  private readonly localRunSteps = new Map<string, Promise<void>>();
   private readonly logger: EngineLogger;
   private readonly leaseTtlMs: number;
   private readonly leaseWaitMs: number;
@@ -555,6 +557,23 @@ export class WorkflowEngine {
    * (pause, resume, cancel) are not starved by a stream of job steps of the same run.
    */
   private async withRunLease<T>(runId: string, step: (lease: Lease) => Promise<T>, options: { priority?: boolean } = {}): Promise<T> {
+    // NOTE: steps of one run in this process queue here first, so they follow each other
+    // without polling Redis for the lease (RabbitMQ hands a run's parallel jobs to one
+    // process at once); the lease still orders steps across processes.
+    const previous = this.localRunSteps.get(runId) ?? Promise.resolve();
+    let done!: () => void;
+    const tail = previous.then(() => new Promise<void>((resolve) => (done = resolve)));
+    this.localRunSteps.set(runId, tail);
+    await previous;
+    try {
+      return await this.withRedisLease(runId, step, options);
+    } finally {
+      done();
+      if (this.localRunSteps.get(runId) === tail) this.localRunSteps.delete(runId);
+    }
+  }
+
+  private async withRedisLease<T>(runId: string, step: (lease: Lease) => Promise<T>, options: { priority?: boolean }): Promise<T> {
     const { coordination } = this.options;
     const key = `run:${runId}`;
     const deadline = Date.now() + this.leaseWaitMs;

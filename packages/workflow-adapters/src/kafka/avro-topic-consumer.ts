@@ -1,5 +1,5 @@
 import type { LoadedAvroSchema } from "@taskflow/events";
-import { jsonLinesLogger, type Logger, type Producer } from "@taskflow/kafka";
+import { jsonLinesLogger, noDelaySocketFactory, type Logger, type Producer } from "@taskflow/kafka";
 import kafkajs, { type Consumer, type EachBatchPayload, type LogEntry } from "kafkajs";
 import { deadLetterRecord, decodeAvroRecord, settlesWithin } from "./record-handling.ts";
 
@@ -62,7 +62,7 @@ export class AvroTopicConsumer<T> {
   async start(handler: (value: T, meta: RecordMeta) => Promise<void>): Promise<void> {
     if (this.consumer) throw new Error(`consumer of ${this.options.topic} already started`);
     const { options } = this;
-    const kafka = new Kafka({ clientId: options.clientId, brokers: options.brokers, logLevel: logLevel.WARN, logCreator: () => (entry: LogEntry) => this.logKafkajs(entry) });
+    const kafka = new Kafka({ socketFactory: noDelaySocketFactory, clientId: options.clientId, brokers: options.brokers, logLevel: logLevel.WARN, logCreator: () => (entry: LogEntry) => this.logKafkajs(entry) });
     const consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, ({ payload }) => {

@@ -3,6 +3,7 @@ import {
   createAvroValueEncoder,
   createProducer,
   jsonLinesLogger,
+  noDelaySocketFactory,
   type AvroValueEncoder,
   type Logger,
   type Producer,
@@ -165,6 +166,7 @@ export class KafkaJobQueue implements JobQueue {
     if (this.stopping) throw new Error("the queue is stopped");
     const options = this.options;
     const kafka = new Kafka({
+      socketFactory: noDelaySocketFactory,
       clientId: options.clientId,
       brokers: options.brokers,
       logLevel: logLevel.WARN,
