@@ -1,34 +1,5 @@
+import { NATIVE_DATABASE_URL, NATIVE_RABBITMQ_URL, databaseUrlSchema, rabbitMqUrlSchema } from "@taskflow/workflow-adapters";
 import { z } from "zod";
-
-/**
- * A connection URL with one of `schemes`. The message says what is wrong without echoing
- * the value, which may hold a password.
- */
-function connectionUrl(schemes: readonly string[], example: string, needs: { database?: boolean } = {}) {
-  return z.string().superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      // `host:5432/db` parses, as scheme `host:`; a connection URL needs `scheme://`.
-      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new Error("no scheme://");
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: "custom", message: `does not parse as a URL (expected e.g. ${example})` });
-      return;
-    }
-    const scheme = url.protocol.slice(0, -1);
-    if (!schemes.includes(scheme)) {
-      ctx.addIssue({ code: "custom", message: `has scheme ${scheme}:, expected ${schemes.map((s) => `${s}://`).join(" or ")} (e.g. ${example})` });
-    } else if (!url.hostname) {
-      ctx.addIssue({ code: "custom", message: `names no host (expected e.g. ${example})` });
-    } else if (needs.database && url.pathname.length <= 1) {
-      ctx.addIssue({ code: "custom", message: `names no database (expected e.g. ${example})` });
-    }
-  });
-}
-
-/** The native stack's (scripts/stack): also the examples in messages. */
-const NATIVE_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/taskflow";
-const NATIVE_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
 
 /**
  * Where the services are, as seen from this script and as seen from Kafka
@@ -48,9 +19,9 @@ const setupEnvSchema = z.object({
   CONNECT_CASSANDRA_CONTACT_POINTS: z.string().optional(),
   SETUP_WAIT_SECONDS: z.coerce.number().int().positive().default(180),
   /** The RabbitMQ/PostgreSQL transport's database; migrated when configured (see parseSetupEnv). */
-  DATABASE_URL: connectionUrl(["postgres", "postgresql"], NATIVE_DATABASE_URL, { database: true }).optional(),
+  DATABASE_URL: databaseUrlSchema().optional(),
   /** The RabbitMQ/PostgreSQL transport's broker; its jobs queues are declared when configured. */
-  RABBITMQ_URL: connectionUrl(["amqp", "amqps"], NATIVE_RABBITMQ_URL).optional(),
+  RABBITMQ_URL: rabbitMqUrlSchema().optional(),
   /** Must match the worker's RABBITMQ_JOBS_QUEUE. */
   RABBITMQ_JOBS_QUEUE: z.string().min(1).default("flowcraft-jobs"),
 });

@@ -1,34 +1,5 @@
+import { NATIVE_DATABASE_URL, NATIVE_RABBITMQ_URL, databaseUrlSchema, rabbitMqUrlSchema } from "@taskflow/workflow-adapters";
 import { z } from "zod";
-
-/**
- * A connection URL with one of `schemes`. The message says what is wrong without echoing
- * the value, which may hold a password.
- */
-function connectionUrl(schemes: readonly string[], example: string, needs: { database?: boolean } = {}) {
-  return z.string().superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      // `host:5432/db` parses, as scheme `host:`; a connection URL needs `scheme://`.
-      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new Error("no scheme://");
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: "custom", message: `does not parse as a URL (expected e.g. ${example})` });
-      return;
-    }
-    const scheme = url.protocol.slice(0, -1);
-    if (!schemes.includes(scheme)) {
-      ctx.addIssue({ code: "custom", message: `has scheme ${scheme}:, expected ${schemes.map((s) => `${s}://`).join(" or ")} (e.g. ${example})` });
-    } else if (!url.hostname) {
-      ctx.addIssue({ code: "custom", message: `names no host (expected e.g. ${example})` });
-    } else if (needs.database && url.pathname.length <= 1) {
-      ctx.addIssue({ code: "custom", message: `names no database (expected e.g. ${example})` });
-    }
-  });
-}
-
-/** The native stack's (scripts/stack); also the examples in messages. */
-const NATIVE_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672";
-const NATIVE_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/taskflow";
 
 /** The worker's configuration, parsed once at start-up; nothing else reads process.env. */
 const workerEnvSchema = z.object({
@@ -49,9 +20,9 @@ const workerEnvSchema = z.object({
    */
   WORKFLOW_LIFECYCLE_TRANSPORT: z.enum(["kafka", "rabbitmq"]).default("kafka"),
   /** The `rabbitmq` transport's broker. */
-  RABBITMQ_URL: connectionUrl(["amqp", "amqps"], NATIVE_RABBITMQ_URL).default(NATIVE_RABBITMQ_URL),
+  RABBITMQ_URL: rabbitMqUrlSchema().default(NATIVE_RABBITMQ_URL),
   /** The `rabbitmq` transport's run state (and event outbox); migrated by `npm run setup`. */
-  DATABASE_URL: connectionUrl(["postgres", "postgresql"], NATIVE_DATABASE_URL, { database: true }).default(NATIVE_DATABASE_URL),
+  DATABASE_URL: databaseUrlSchema().default(NATIVE_DATABASE_URL),
   /** The durable jobs queue (its dead letters go to `<name>.dlq`); setup declares the same name. */
   RABBITMQ_JOBS_QUEUE: z
     .string()

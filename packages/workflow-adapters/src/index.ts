@@ -67,3 +67,4 @@ export {
   type JobsTopology,
   type JobsTopologyOptions,
 } from "./rabbitmq/topology.ts";
+export { NATIVE_DATABASE_URL, NATIVE_RABBITMQ_URL, connectionUrl, databaseUrlSchema, rabbitMqUrlSchema } from "./connection-urls.ts";
