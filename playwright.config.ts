@@ -35,16 +35,33 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    // The production server (built beforehand by scripts/test.sh): `next dev` runs
-    // effects twice and would track every view twice.
-    command: "npm run start -w apps/web",
-    env: { PORT: port },
-    // Ready means tracking is connected, so the first page view is not lost.
-    url: new URL("/api/health", baseURL).toString(),
-    reuseExistingServer: true,
-    timeout: 60_000,
-    stdout: "pipe",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      // The production server (built beforehand by scripts/test.sh): `next dev` runs
+      // effects twice and would track every view twice.
+      command: "npm run start -w apps/web",
+      env: { PORT: port },
+      // Ready means tracking is connected, so the first page view is not lost.
+      url: new URL("/api/health", baseURL).toString(),
+      reuseExistingServer: true,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      // The projector, as scripts/start.sh runs it: /runs lists runs of both transports
+      // from its run projection (workflow_runs_by_day), so it must fold the events the
+      // specs' runs produce. Its default consumer groups, as in production.
+      command: "npm start -w apps/projector",
+      env: { PROJECTOR_HTTP_PORT: String(e2eEnv.E2E_PROJECTOR_PORT), LOG_LEVEL: "warn" },
+      // /health answers 503 until both of its consumers are running.
+      url: `http://127.0.0.1:${e2eEnv.E2E_PROJECTOR_PORT}/health`,
+      reuseExistingServer: true,
+      timeout: 60_000,
+      // SIGTERM: it leaves its consumer groups, so the next start is not kept waiting.
+      gracefulShutdown: { signal: "SIGTERM", timeout: 20_000 },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
 });

@@ -19,6 +19,12 @@ const e2eEnvSchema = z.object({
   SCHEMA_REGISTRY_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8081/apis/ccompat/v7"),
   /** The port scripts/stack/down.sh stops Kafka on; must be the port in KAFKA_BROKERS. */
   STACK_KAFKA_PORT: z.coerce.number().int().min(1).max(65_535).default(9092),
+  /**
+   * The projector's /health port (apps/projector's PROJECTOR_HTTP_PORT): playwright.config
+   * starts it there, or uses the one that answers (e.g. `npm start`'s), so /runs lists
+   * live statuses from its run projection.
+   */
+  E2E_PROJECTOR_PORT: z.coerce.number().int().min(1).max(65_535).default(3200),
   /** Where the outbox spec's own web server listens (apart from E2E_BASE_URL's). */
   E2E_OUTBOX_PORT: z.coerce.number().int().min(1).max(65_535).default(3107),
   /** Set by scripts/test.sh: also write Playwright's JSON report to this file. */

@@ -557,6 +557,10 @@ export class WorkflowEngine {
    * (pause, resume, cancel) are not starved by a stream of job steps of the same run.
    */
   private async withRunLease<T>(runId: string, step: (lease: Lease) => Promise<T>, options: { priority?: boolean } = {}): Promise<T> {
+    // CRITICAL: a priority step (pause, resume, cancel) must not queue behind this
+    // process's waiting job steps, or a run's whole delivered fan-out would start after a
+    // cancel was given; it asks Redis directly, whose priority mark keeps the next job step out.
+    if (options.priority) return this.withRedisLease(runId, step, options);
     // NOTE: steps of one run in this process queue here first, so they follow each other
     // without polling Redis for the lease (RabbitMQ hands a run's parallel jobs to one
     // process at once); the lease still orders steps across processes.

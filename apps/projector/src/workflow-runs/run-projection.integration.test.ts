@@ -18,7 +18,8 @@ import { CassandraRunProjectionStore } from "./run-status-store.ts";
  * The run projection against the real stack: WorkflowEvents published with the worker's
  * own publisher (out of order, duplicated, one run's middle held back) go through Kafka
  * to Connect's event store and to a live run projector of our own group; the projection
- * rows it writes are the fold of each run's events. Then the projection is truncated and
+ * rows it writes are the fold of each run's events, each with the transport that ran it
+ * (one run's events are published as the rabbitmq transport's outbox relay publishes them). Then the projection is truncated and
  * rebuilt from the event store alone, with the root `npm run projections:rebuild`, and
  * the rebuilt rows equal the live ones.
  */
@@ -30,13 +31,17 @@ const PIPELINE_MS = 60_000;
 
 let producer: Producer;
 let publisher: WorkflowEventPublisher;
+/** Publishes as the rabbitmq transport's relay does: events stamped `transport: rabbitmq`. */
+let rabbitMqPublisher: WorkflowEventPublisher;
 let db: cassandra.Client;
 let store: CassandraRunProjectionStore;
 let projector: RunProjector | undefined;
 
 beforeAll(async () => {
   producer = await createProducer({ clientId: "run-projection-it", brokers: [...services.kafkaBrokers], logger: silentLogger });
-  publisher = await WorkflowEventPublisher.create({ producer, registry: createSchemaRegistry({ url: services.registryUrl }) });
+  const registry = createSchemaRegistry({ url: services.registryUrl });
+  publisher = await WorkflowEventPublisher.create({ producer, registry });
+  rabbitMqPublisher = await WorkflowEventPublisher.create({ producer, registry, transport: "rabbitmq" });
   db = await testCassandra();
   // The tables, as `npm run setup` creates them (idempotent), should this stack predate them.
   for (const statement of splitCqlStatements(readFileSync(`${findContractsDir()}/cassandra/008-workflow-run-projection.cql`, "utf8"))) {
@@ -77,7 +82,7 @@ async function storedSeqs(runId: string): Promise<number[]> {
 /** The run's row by day, as the web would read it (its day's partition, this run's row). */
 async function byDayRow(row: RunStatusRow): Promise<Record<string, unknown> | undefined> {
   const result = await db.execute(
-    "SELECT day, created_at, run_id, workflow_id, workflow_version, status, status_reason, updated_at, last_seq FROM taskflow.workflow_runs_by_day WHERE day = ? AND created_at = ? AND run_id = ?",
+    "SELECT day, created_at, run_id, workflow_id, workflow_version, status, status_reason, updated_at, last_seq, transport FROM taskflow.workflow_runs_by_day WHERE day = ? AND created_at = ? AND run_id = ?",
     [runDay(row), row.createdAt, row.runId],
     { prepare: true },
   );
@@ -132,8 +137,11 @@ describe("the run-status projection", () => {
       ["RUN_CREATED"], ["NODE_SCHEDULED", "a"], ["NODE_STARTED", "a"], ["NODE_COMPLETED", "a"], ["NODE_SCHEDULED", "b"], ["NODE_STARTED", "b"], ["NODE_COMPLETED", "b"], ["RUN_COMPLETED"]);
     const late = run("late", base + 5,
       ["RUN_CREATED"], ["NODE_SCHEDULED", "a"], ["NODE_STARTED", "a"], ["NODE_COMPLETED", "a"], ["RUN_COMPLETED"]);
-    const all = [completed, failed, cancelled, paused, shuffled, late];
+    const onRabbitMq = run("rabbitmq", base + 6,
+      ["RUN_CREATED"], ["NODE_SCHEDULED", "a"], ["NODE_STARTED", "a"], ["NODE_COMPLETED", "a"], ["RUN_COMPLETED"]);
+    const all = [completed, failed, cancelled, paused, shuffled, late, onRabbitMq];
     const runIds = all.map((events) => events[0]!.runId);
+    const transportOf = (runId: string) => (runId === onRabbitMq[0]!.runId ? "rabbitmq" : "kafka");
 
     // 1. The late run's seq 3 is held back: the projection reaches seq 4 and must wait for it.
     await publisher.publish(at(late, 1, 2, 4, 5), CONTEXT);
@@ -146,6 +154,7 @@ describe("the run-status projection", () => {
     await publisher.publish(at(shuffled, 2, 1, 4, 3, 3, 8, 5, 7, 6, 1), CONTEXT);
     await publisher.publish(completed.slice(3, 7), CONTEXT); // a re-publish after a lost ack
     await publisher.publish(at(late, 3, 2), CONTEXT);
+    await rabbitMqPublisher.publish(onRabbitMq, CONTEXT);
 
     // 3. Connect has the whole history of every run; the live projection has every row.
     for (const events of all) {
@@ -154,7 +163,7 @@ describe("the run-status projection", () => {
       await eventually(`the projection of ${runId} to reach seq ${events.length}`, async () => ((await store.loadRow(runId))?.lastSeq === events.length ? true : undefined), PIPELINE_MS);
     }
     // The records after the last ones the rows needed (the late run's 3 and 2) are consumed too.
-    const published = 4 + completed.length + failed.length + 7 + paused.length + 10 + 4 + 2;
+    const published = 4 + completed.length + failed.length + 7 + paused.length + 10 + 4 + 2 + onRabbitMq.length;
     const { events: counted } = projector.metrics;
     await eventually("the projector to consume every record", async () => (counted.applied - counted.fromStore + counted.duplicates >= published ? true : undefined), PIPELINE_MS);
     const live = await snapshot(runIds);
@@ -168,12 +177,14 @@ describe("the run-status projection", () => {
       paused: ["paused", "approval needed"],
       shuffled: ["completed", null],
       late: ["completed", null],
+      rabbitmq: ["completed", null],
     });
     for (const events of all) {
       const runId = events[0]!.runId;
       const { status, byDay } = live.get(runId)!;
       // What the publisher put on the topic, folded in order.
-      const expected = projectRun(events.map((event) => toWorkflowEventRecord(event, CONTEXT)));
+      const expected = projectRun(events.map((event) => toWorkflowEventRecord(event, CONTEXT, transportOf(runId))));
+      expect(expected!.transport, runId).toBe(transportOf(runId));
       expect(status, runId).toEqual(expected);
       expect(byDay, runId).toEqual({
         day: runDay(expected!),
@@ -185,6 +196,7 @@ describe("the run-status projection", () => {
         status_reason: expected!.statusReason,
         updated_at: expected!.updatedAt,
         last_seq: String(events.length),
+        transport: transportOf(runId),
       });
     }
     expect(live.get(`${PREFIX}-failed`)!.status!.nodeStates).toEqual({ "provision-identity": "failed" });

@@ -97,6 +97,14 @@ describe("projectRun", () => {
     expect(projectRun(completedAfterPause)).toMatchObject({ status: "completed", statusReason: null });
   });
 
+  it("keeps the transport that ran the run, as RUN_CREATED says (both transports share the event store)", () => {
+    const onRabbitMq = completedRun.map((e) => ({ ...e, transport: "rabbitmq" }));
+    expect(projectRun(onRabbitMq)).toMatchObject({ transport: "rabbitmq", status: "completed" });
+    expect(projectRun(completedRun)).toMatchObject({ transport: "kafka" });
+    // Without RUN_CREATED, the first event folded says it.
+    expect(projectRun(onRabbitMq.slice(2, 4))?.transport).toBe("rabbitmq");
+  });
+
   it("tolerates payloads that are not JSON or not objects, and types it does not know", () => {
     const row = projectRun([event(1, "RUN_CREATED"), event(2, "RUN_PAUSED", null, "{not json"), event(3, "NODE_TELEPORTED", "a"), event(4, "RUN_CANCELLED", null, "[1, 2]")]);
     expect(row).toMatchObject({ status: "cancelled", statusReason: null, nodeStates: {}, lastSeq: 4, eventCount: 4 });

@@ -9,12 +9,12 @@ import { runDay, type NodeState, type RunStatusRow } from "./run-projection.ts";
  * except TRUNCATE is prepared.
  */
 const ROW_COLUMNS = "run_id, workflow_id, workflow_version, status, status_reason, created_at, updated_at, last_seq, event_count, transport, correlation_id, node_states";
-const BY_DAY_COLUMNS = "day, created_at, run_id, workflow_id, workflow_version, status, status_reason, updated_at, last_seq";
+const BY_DAY_COLUMNS = "day, created_at, run_id, workflow_id, workflow_version, status, status_reason, updated_at, last_seq, transport";
 const CQL = {
   loadRow: `SELECT ${ROW_COLUMNS} FROM taskflow.workflow_run_status WHERE run_id = ?`,
   // TRICKY: USING TIMESTAMP <last_seq> (see the CQL file): the write that folded more wins.
   writeRow: `INSERT INTO taskflow.workflow_run_status (${ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
-  writeByDay: `INSERT INTO taskflow.workflow_runs_by_day (${BY_DAY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
+  writeByDay: `INSERT INTO taskflow.workflow_runs_by_day (${BY_DAY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
   readRunEvents: `SELECT ${EVENT_STORE_COLUMNS} FROM taskflow.workflow_events_by_run WHERE run_id = ?`,
   readRunEventsBetween: `SELECT ${EVENT_STORE_COLUMNS} FROM taskflow.workflow_events_by_run WHERE run_id = ? AND seq > ? AND seq <= ?`,
   runIdsOfDay: "SELECT run_id FROM taskflow.workflow_events_by_day WHERE day = ?",
@@ -83,7 +83,19 @@ export class CassandraRunProjectionStore implements RunProjectionStore {
         },
         {
           query: CQL.writeByDay,
-          params: [runDay(row), row.createdAt, row.runId, row.workflowId, row.workflowVersion, row.status, row.statusReason, row.updatedAt, lastSeq, timestamp],
+          params: [
+            runDay(row),
+            row.createdAt,
+            row.runId,
+            row.workflowId,
+            row.workflowVersion,
+            row.status,
+            row.statusReason,
+            row.updatedAt,
+            lastSeq,
+            row.transport,
+            timestamp,
+          ],
         },
       ],
       { prepare: true, logged: true, consistency: STATE_CONSISTENCY },

@@ -3,6 +3,7 @@
 import { useCallback } from "react";
 import { blueprintOf } from "../../lib/workflows/blueprints";
 import { isTerminalStatus, nodeStates, timelineFinished, type RunSnapshot } from "../../lib/workflows/events";
+import { transportLabel } from "../../lib/workflows/transports";
 import { DagPicture } from "./dag-picture";
 import { RunControls } from "./run-controls";
 import { usePoll } from "./use-poll";
@@ -45,6 +46,10 @@ export function RunView({ runId, initial }: { runId: string; initial: RunSnapsho
           <dt>Workflow</dt>
           <dd>
             {run.workflowId ?? "?"} {run.version ? `v${run.version}` : ""}
+          </dd>
+          <dt>Transport</dt>
+          <dd data-testid="run-page-transport" data-transport={run.transport ?? undefined}>
+            {transportLabel(run.transport)}
           </dd>
           <dt>Status</dt>
           <dd>

@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import type { RunSummary } from "../../lib/workflows/events";
+import { transportLabel } from "../../lib/workflows/transports";
 import { usePoll } from "./use-poll";
 
 /** How often the list asks for the runs' statuses. */
@@ -9,12 +10,26 @@ export const RUNS_REFRESH_MS = 2_500;
 
 function isRunList(body: unknown): body is { runs: RunSummary[] } {
   const runs = (body as { runs?: unknown } | null)?.runs;
-  return Array.isArray(runs) && runs.every((r: Record<string, unknown>) => typeof r?.runId === "string" && typeof r?.status === "string" && typeof r?.updatedAt === "string");
+  return (
+    Array.isArray(runs) &&
+    runs.every(
+      (r: Record<string, unknown>) =>
+        typeof r?.runId === "string" &&
+        typeof r?.status === "string" &&
+        (r?.transport === null || typeof r?.transport === "string") &&
+        typeof r?.createdAt === "string" &&
+        typeof r?.updatedAt === "string",
+    )
+  );
+}
+
+function utcTime(iso: string) {
+  return <time dateTime={iso}>{new Date(iso).toLocaleString("en-GB", { timeZone: "UTC" })} UTC</time>;
 }
 
 const always = () => true;
 
-/** The newest runs with their status, refreshed from /runs/recent every few seconds. */
+/** The newest runs of both transports (created today or yesterday) with their status, refreshed from /runs/recent every few seconds. */
 export function RunsList({ initial }: { initial: RunSummary[] }) {
   const { value, freshness } = usePoll("/runs/recent", { runs: initial }, isRunList, RUNS_REFRESH_MS, always);
   return (
@@ -32,7 +47,9 @@ export function RunsList({ initial }: { initial: RunSummary[] }) {
             <tr>
               <th scope="col">Run</th>
               <th scope="col">Workflow</th>
+              <th scope="col">Transport</th>
               <th scope="col">Status</th>
+              <th scope="col">Started</th>
               <th scope="col">Updated</th>
             </tr>
           </thead>
@@ -43,14 +60,16 @@ export function RunsList({ initial }: { initial: RunSummary[] }) {
                   <Link href={`/runs/${run.runId}`}>{run.runId}</Link>
                 </td>
                 <td>{run.workflowId ?? "?"}</td>
+                <td data-testid="run-transport" data-transport={run.transport ?? undefined}>
+                  {transportLabel(run.transport)}
+                </td>
                 <td>
                   <span className={`run-status run-status-${run.status}`} data-testid="run-status">
                     {run.status}
                   </span>
                 </td>
-                <td>
-                  <time dateTime={run.updatedAt}>{new Date(run.updatedAt).toLocaleString("en-GB", { timeZone: "UTC" })} UTC</time>
-                </td>
+                <td>{utcTime(run.createdAt)}</td>
+                <td>{utcTime(run.updatedAt)}</td>
               </tr>
             ))}
           </tbody>

@@ -6,8 +6,9 @@ import { startRun, type StartRunState } from "../../lib/actions/workflows/start-
 import { idleFormState } from "../../lib/forms/form-state";
 import { WORKFLOW_IDS } from "../../lib/workflows/blueprints";
 import { INPUT_MAX_LENGTH } from "../../lib/workflows/schemas";
+import { DEFAULT_TRANSPORT, TRANSPORT_IDS, TRANSPORT_LABELS } from "../../lib/workflows/transports";
 
-/** Starts a run: a workflow and optional JSON input; answers with the new run's id. */
+/** Starts a run: a workflow, the transport that runs it and optional JSON input; answers with the new run's id. */
 export function StartRunForm() {
   const [state, formAction, pending] = useActionState<StartRunState, FormData>(startRun, idleFormState);
   const failed = state.status === "error" ? state : undefined;
@@ -35,6 +36,20 @@ export function StartRunForm() {
           </p>
         ) : null}
       </div>
+      <fieldset className="transport-choice" aria-describedby={failed?.fieldErrors.transport ? `${id}-transport-note` : undefined}>
+        <legend>Transport</legend>
+        {TRANSPORT_IDS.map((transport) => (
+          <label key={transport} className="choice">
+            <input type="radio" name="transport" value={transport} defaultChecked={(failed?.values?.transport ?? DEFAULT_TRANSPORT) === transport} />
+            {TRANSPORT_LABELS[transport]}
+          </label>
+        ))}
+        {failed?.fieldErrors.transport ? (
+          <p id={`${id}-transport-note`} className="field-error" role="alert">
+            {failed.fieldErrors.transport}
+          </p>
+        ) : null}
+      </fieldset>
       <div className="field">
         <label htmlFor={`${id}-input`}>Input (JSON, optional)</label>
         <textarea
@@ -60,8 +75,8 @@ export function StartRunForm() {
         {pending ? "Starting…" : "Start run"}
       </button>
       {state.status === "started" ? (
-        <p role="status" data-testid="started-run" data-run-id={state.runId}>
-          Run requested: <Link href={`/runs/${state.runId}`}>{state.runId}</Link> ({state.workflowId})
+        <p role="status" data-testid="started-run" data-run-id={state.runId} data-transport={state.transport}>
+          Run requested: <Link href={`/runs/${state.runId}`}>{state.runId}</Link> ({state.workflowId} on {TRANSPORT_LABELS[state.transport]})
         </p>
       ) : null}
     </form>

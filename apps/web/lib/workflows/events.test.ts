@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { blueprintOf, layoutDag } from "./blueprints";
 import { nodeStates, timelineFinished, type RunEventView } from "./events";
 import { cancelRunInputSchema, startRunInputSchema } from "./schemas";
+import { transportLabel, TRANSPORT_IDS } from "./transports";
 
 function event(seq: number, type: string, nodeId: string | null = null): RunEventView {
   return { seq, type, nodeId, attempt: nodeId ? 1 : null, time: null, correlationId: "c", actor: null };
@@ -38,20 +39,44 @@ describe("layoutDag", () => {
 });
 
 describe("startRunInputSchema", () => {
-  it("accepts a known workflow with empty or object input", () => {
-    expect(startRunInputSchema.parse({ workflowId: "content-moderation", input: "" })).toEqual({ workflowId: "content-moderation", input: {} });
-    expect(startRunInputSchema.parse({ workflowId: "employee-onboarding", input: '{"a":1}' }).input).toEqual({ a: 1 });
+  it("accepts a known workflow on either transport with empty or object input", () => {
+    expect(startRunInputSchema.parse({ workflowId: "content-moderation", transport: "kafka", input: "" })).toEqual({ workflowId: "content-moderation", transport: "kafka", input: {} });
+    expect(startRunInputSchema.parse({ workflowId: "employee-onboarding", transport: "rabbitmq", input: '{"a":1}' })).toEqual({
+      workflowId: "employee-onboarding",
+      transport: "rabbitmq",
+      input: { a: 1 },
+    });
   });
 
   it("refuses an unknown workflow, malformed JSON and non-objects", () => {
-    expect(startRunInputSchema.safeParse({ workflowId: "x", input: "" }).success).toBe(false);
-    const malformed = startRunInputSchema.safeParse({ workflowId: "employee-onboarding", input: "{oops" });
+    expect(startRunInputSchema.safeParse({ workflowId: "x", transport: "kafka", input: "" }).success).toBe(false);
+    const malformed = startRunInputSchema.safeParse({ workflowId: "employee-onboarding", transport: "kafka", input: "{oops" });
     expect(malformed.error?.issues[0]?.message).toBe("The input is not valid JSON.");
-    expect(startRunInputSchema.safeParse({ workflowId: "employee-onboarding", input: "[1]" }).success).toBe(false);
+    expect(startRunInputSchema.safeParse({ workflowId: "employee-onboarding", transport: "kafka", input: "[1]" }).success).toBe(false);
+  });
+
+  it("needs one of the transports, named in the message", () => {
+    for (const transport of [undefined, "", "sqs", "Kafka"]) {
+      const parsed = startRunInputSchema.safeParse({ workflowId: "employee-onboarding", transport, input: "" });
+      expect(parsed.error?.issues.map((issue) => [issue.path.join("."), issue.message]), String(transport)).toEqual([["transport", "Choose a transport: Kafka or RabbitMQ."]]);
+    }
   });
 
   it("needs a reason and a run id to cancel", () => {
     expect(cancelRunInputSchema.safeParse({ runId: "0f8c1d2e-0000-5000-8000-000000000000", reason: " " }).success).toBe(false);
     expect(cancelRunInputSchema.safeParse({ runId: "nope", reason: "x" }).success).toBe(false);
+  });
+});
+
+describe("transports", () => {
+  it("are the command schema's, labelled for the pages", () => {
+    expect(TRANSPORT_IDS).toEqual(["kafka", "rabbitmq"]);
+    expect(transportLabel("rabbitmq")).toBe("RabbitMQ");
+    expect(transportLabel("kafka")).toBe("Kafka");
+  });
+
+  it("reads ? for a row without one (folded before the column existed) or an unknown one", () => {
+    expect(transportLabel(null)).toBe("?");
+    expect(transportLabel("toString")).toBe("?");
   });
 });

@@ -1,7 +1,3 @@
-/** Run statuses as the worker writes them (kafka/cassandra/006-workflow.cql, workflow_runs). */
-export const RUN_STATUSES = ["created", "running", "paused", "cancelled", "completed", "failed"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-
 /** Statuses after which a run changes no more. */
 export const TERMINAL_STATUSES: readonly string[] = ["cancelled", "completed", "failed"];
 
@@ -24,21 +20,28 @@ export interface RunEventView {
   actor: string | null;
 }
 
-/** A run's row in the recent-runs list (JSON-safe). */
+/** A run's row in the recent-runs list (workflow_runs_by_day, JSON-safe). */
 export interface RunSummary {
   runId: string;
   workflowId: string | null;
   status: string;
+  /** `kafka` | `rabbitmq`; null for a row the projector folded before it had the column. */
+  transport: string | null;
+  createdAt: string;
   updatedAt: string;
 }
 
-/** A run's identity and status (workflow_runs), JSON-safe. */
+/**
+ * A run's identity and status from the run projection (workflow_run_status: runs of
+ * every transport), JSON-safe. Status: running | paused | cancelled | completed | failed.
+ */
 export interface RunRecord {
   runId: string;
   workflowId: string | null;
   version: string | null;
   status: string | null;
   statusReason: string | null;
+  transport: string | null;
   createdAt: string | null;
   updatedAt: string | null;
   correlationId: string | null;

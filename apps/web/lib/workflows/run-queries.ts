@@ -1,12 +1,25 @@
-import type cassandra from "cassandra-driver";
-import { RUN_STATUSES, type RunEventView, type RunRecord, type RunSnapshot, type RunSummary } from "./events";
+import { daysEndingWith, utcToday, type CqlReader } from "../analytics/queries";
+import type { RunEventView, RunRecord, RunSnapshot, RunSummary } from "./events";
 
-/** Buckets of workflow_runs_by_status: crc32(run_id) % 16 (kafka/cassandra/006-workflow.cql). */
-export const STATUS_BUCKETS = 16;
-/** The most runs the list shows, and the most each (status, bucket) partition gives. */
+/** The most runs the list shows (and the most each day's partition gives). */
 export const RECENT_RUNS_LIMIT = 20;
 /** A run's timeline is read whole up to this many events (example runs have a few dozen). */
 export const EVENTS_LIMIT = 2_000;
+
+/**
+ * The run pages' reads. Runs of both transports reach the same tables: their events land
+ * in the event store (006-workflow.cql; the rabbitmq transport's through its outbox
+ * relay), and the projector folds them into the run projection (008-workflow-run-projection.cql).
+ * NOTE: not the kafka transport's own state (workflow_runs, workflow_runs_by_status): the
+ * rabbitmq transport keeps its state in PostgreSQL, which the web app does not read.
+ */
+export const RUN_CQL = {
+  /** A day's runs, newest created first (the partition's clustering order). */
+  runsOfDay:
+    "SELECT run_id, workflow_id, status, transport, created_at, updated_at FROM taskflow.workflow_runs_by_day WHERE day = ? LIMIT ?",
+  run: "SELECT run_id, workflow_id, workflow_version, status, status_reason, transport, created_at, updated_at, correlation_id FROM taskflow.workflow_run_status WHERE run_id = ?",
+  runEvents: "SELECT seq, type, node_id, attempt, time, correlation_id, actor FROM taskflow.workflow_events_by_run WHERE run_id = ? LIMIT ?",
+} as const;
 
 const PREPARED = { prepare: true } as const;
 
@@ -25,48 +38,46 @@ function int(value: unknown): number | null {
 }
 
 /**
- * The newest runs of every status, newest update first.
- * NOTE: acceptable for now, not at scale: this reads every (status, bucket) partition of
- * workflow_runs_by_status (6 statuses × 16 buckets = 96 prepared queries, each newest
- * first with a LIMIT) and merges them here. It shows every user's runs (runs have no
- * owner yet). A "recent runs" table keyed by day would make it one query.
+ * The newest runs of every transport, created today or yesterday (UTC), newest first:
+ * two prepared reads of workflow_runs_by_day, one partition each. It shows every user's
+ * runs (runs have no owner yet).
  */
-export async function listRecentRuns(client: cassandra.Client, limit = RECENT_RUNS_LIMIT): Promise<RunSummary[]> {
-  const query =
-    "SELECT run_id, workflow_id, status, updated_at FROM taskflow.workflow_runs_by_status WHERE status = ? AND bucket = ? ORDER BY updated_at DESC LIMIT ?";
-  const reads = RUN_STATUSES.flatMap((status) =>
-    Array.from({ length: STATUS_BUCKETS }, (_, bucket) => client.execute(query, [status, bucket, limit], PREPARED)),
-  );
-  const newest = new Map<string, RunSummary>();
-  for (const result of await Promise.all(reads)) {
+export async function listRecentRuns(db: CqlReader, limit = RECENT_RUNS_LIMIT, now = new Date()): Promise<RunSummary[]> {
+  const days = daysEndingWith(utcToday(now), 2);
+  const results = await Promise.all(days.map((day) => db.execute(RUN_CQL.runsOfDay, [day, limit], PREPARED)));
+  const runs = new Map<string, RunSummary>();
+  for (const result of results) {
     for (const row of result.rows) {
       const runId = text(row.get("run_id"));
+      const createdAt = iso(row.get("created_at"));
       const updatedAt = iso(row.get("updated_at"));
-      if (!runId || !updatedAt) continue;
-      const seen = newest.get(runId);
-      // A run has one row here; should a stale one linger, the newest update wins.
-      if (seen && seen.updatedAt >= updatedAt) continue;
-      newest.set(runId, { runId, workflowId: text(row.get("workflow_id")), status: text(row.get("status")) ?? "unknown", updatedAt });
+      // A run has one row here (its created_at never changes once folded).
+      if (!runId || !createdAt || !updatedAt || runs.has(runId)) continue;
+      runs.set(runId, {
+        runId,
+        workflowId: text(row.get("workflow_id")),
+        status: text(row.get("status")) ?? "unknown",
+        transport: text(row.get("transport")),
+        createdAt,
+        updatedAt,
+      });
     }
   }
-  return [...newest.values()].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)).slice(0, limit);
+  return [...runs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.runId.localeCompare(b.runId)).slice(0, limit);
 }
 
-/** A run's row in workflow_runs, or null when the worker has not created it (yet). */
-export async function readRun(client: cassandra.Client, runId: string): Promise<RunRecord | null> {
-  const result = await client.execute(
-    "SELECT run_id, workflow_id, version, status, status_reason, created_at, updated_at, correlation_id FROM taskflow.workflow_runs WHERE run_id = ?",
-    [runId],
-    PREPARED,
-  );
-  const row = result.first();
+/** A run's projected status (workflow_run_status), or null while the projector has not folded its first event (yet). */
+export async function readRun(db: CqlReader, runId: string): Promise<RunRecord | null> {
+  const result = await db.execute(RUN_CQL.run, [runId], PREPARED);
+  const row = result.rows[0];
   if (!row) return null;
   return {
     runId,
     workflowId: text(row.get("workflow_id")),
-    version: text(row.get("version")),
+    version: text(row.get("workflow_version")),
     status: text(row.get("status")),
     statusReason: text(row.get("status_reason")),
+    transport: text(row.get("transport")),
     createdAt: iso(row.get("created_at")),
     updatedAt: iso(row.get("updated_at")),
     correlationId: text(row.get("correlation_id")),
@@ -74,12 +85,8 @@ export async function readRun(client: cassandra.Client, runId: string): Promise<
 }
 
 /** A run's events from the event store (written by Kafka Connect), in seq order. */
-export async function readRunEvents(client: cassandra.Client, runId: string): Promise<RunEventView[]> {
-  const result = await client.execute(
-    "SELECT seq, type, node_id, attempt, time, correlation_id, actor FROM taskflow.workflow_events_by_run WHERE run_id = ? LIMIT ?",
-    [runId, EVENTS_LIMIT],
-    PREPARED,
-  );
+export async function readRunEvents(db: CqlReader, runId: string): Promise<RunEventView[]> {
+  const result = await db.execute(RUN_CQL.runEvents, [runId, EVENTS_LIMIT], PREPARED);
   return result.rows.map((row) => ({
     seq: int(row.get("seq")) ?? 0,
     type: text(row.get("type")) ?? "UNKNOWN",
@@ -92,7 +99,7 @@ export async function readRunEvents(client: cassandra.Client, runId: string): Pr
 }
 
 /** The run and its timeline, read together. */
-export async function readRunSnapshot(client: cassandra.Client, runId: string): Promise<RunSnapshot> {
-  const [run, events] = await Promise.all([readRun(client, runId), readRunEvents(client, runId)]);
+export async function readRunSnapshot(db: CqlReader, runId: string): Promise<RunSnapshot> {
+  const [run, events] = await Promise.all([readRun(db, runId), readRunEvents(db, runId)]);
   return { run, events };
 }

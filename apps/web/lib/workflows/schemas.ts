@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { WORKFLOW_IDS } from "./blueprints";
+import { TRANSPORT_IDS, TRANSPORT_LABELS } from "./transports";
 
 /** Longest run input accepted from the form (the command carries it as JSON text). */
 export const INPUT_MAX_LENGTH = 10_000;
@@ -12,9 +13,10 @@ export const runIdSchema = z
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, "A run id looks like 0f8c…-…: 36 characters, hex and dashes.")
   .transform((id) => id.toLowerCase());
 
-/** The start-run form: a known workflow and optional run input, a JSON object. */
+/** The start-run form: a known workflow, the transport that runs it, and optional run input, a JSON object. */
 export const startRunInputSchema = z.object({
   workflowId: z.enum(WORKFLOW_IDS, { error: `Choose a workflow: ${WORKFLOW_IDS.join(", ")}.` }),
+  transport: z.enum(TRANSPORT_IDS, { error: `Choose a transport: ${Object.values(TRANSPORT_LABELS).join(" or ")}.` }),
   input: z
     .string()
     .optional()
