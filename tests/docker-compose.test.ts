@@ -20,7 +20,8 @@ interface ComposeService {
   healthcheck?: { test: string | string[] };
   depends_on?: Record<string, { condition: string }>;
 }
-const compose = parse(readFileSync("docker-compose.yml", "utf8")) as {
+// NOTE: merge keys (`<<: *anchor`) are YAML 1.1, as Compose reads them.
+const compose = parse(readFileSync("docker-compose.yml", "utf8"), { merge: true }) as {
   services: Record<string, ComposeService>;
   configs: Record<string, { content: string }>;
 };
@@ -28,7 +29,7 @@ const compose = parse(readFileSync("docker-compose.yml", "utf8")) as {
 describe("docker-compose.yml", () => {
   it("has the same components as the native stack, at the same versions", () => {
     const { services } = compose;
-    for (const name of ["kafka", "connect", "registry", "cassandra", "redis", "postgres", "rabbitmq", "setup", "web", "worker"]) {
+    for (const name of ["kafka", "connect", "registry", "cassandra", "redis", "postgres", "rabbitmq", "setup", "web", "projector", "worker", "worker-rabbitmq"]) {
       expect(services[name], name).toBeDefined();
     }
     expect(services.kafka!.image).toBe("apache/kafka:3.9.1");
@@ -43,7 +44,7 @@ describe("docker-compose.yml", () => {
     for (const port of published) expect(port).toMatch(/^127\.0\.0\.1:/);
     const hostPorts = published.map((p) => p.split(":")[1]).sort();
     // 15672: RabbitMQ's management UI, which only the Docker stack has.
-    expect(hostPorts).toEqual(["15672", "3000", "3300", "5432", "5672", "6379", "8081", "8083", "9042", "9092"]);
+    expect(hostPorts).toEqual(["15672", "3000", "3200", "3300", "3301", "5432", "5672", "6379", "8081", "8083", "9042", "9092"]);
   });
 
   it("bootstraps with the repository's own setup script and fills every connector placeholder", () => {
@@ -77,17 +78,20 @@ describe("docker-compose.yml", () => {
     expect(new URL(setupEnv.RABBITMQ_URL!).host).toBe("rabbitmq:5672");
   });
 
-  it("gives the worker a valid configuration for either transport, on the Compose services", () => {
-    const worker = compose.services.worker!;
-    const env = parseWorkerEnv(resolvedEnv(worker));
-    expect(env.WORKFLOW_TRANSPORT).toBe("kafka");
-    expect(parseWorkerEnv({ ...resolvedEnv(worker), WORKFLOW_TRANSPORT: "rabbitmq" }).WORKFLOW_TRANSPORT).toBe("rabbitmq");
-    expect(String(worker.environment?.WORKFLOW_TRANSPORT)).toMatch(/^\$\{WORKFLOW_TRANSPORT:-kafka\}$/);
-    expect(new URL(env.DATABASE_URL).host).toBe("postgres:5432");
-    expect(new URL(env.RABBITMQ_URL).host).toBe("rabbitmq:5672");
-    expect(env.REDIS_URL).toBe("redis://redis:6379");
-    expect(env.KAFKA_BROKERS).toBe("kafka:29092");
-    expect(worker.depends_on).toMatchObject({ setup: { condition: "service_completed_successfully" } });
+  it("runs a worker per transport, each with a valid configuration on the Compose services", () => {
+    const kafkaWorker = parseWorkerEnv(resolvedEnv(compose.services.worker!));
+    const rabbitWorker = parseWorkerEnv(resolvedEnv(compose.services["worker-rabbitmq"]!));
+    expect([kafkaWorker.WORKFLOW_TRANSPORT, rabbitWorker.WORKFLOW_TRANSPORT]).toEqual(["kafka", "rabbitmq"]);
+    expect(rabbitWorker.WORKER_HTTP_PORT).not.toBe(kafkaWorker.WORKER_HTTP_PORT);
+    for (const env of [kafkaWorker, rabbitWorker]) {
+      expect(new URL(env.DATABASE_URL).host).toBe("postgres:5432");
+      expect(new URL(env.RABBITMQ_URL).host).toBe("rabbitmq:5672");
+      expect(env.REDIS_URL).toBe("redis://redis:6379");
+      expect(env.KAFKA_BROKERS).toBe("kafka:29092");
+    }
+    for (const name of ["worker", "worker-rabbitmq", "projector"]) {
+      expect(compose.services[name]!.depends_on).toMatchObject({ setup: { condition: "service_completed_successfully" } });
+    }
   });
 
   it("gives Connect the plugin folder the plugin builder fills", () => {
