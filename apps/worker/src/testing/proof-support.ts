@@ -1,6 +1,7 @@
 /**
- * Shared helpers of the proofs integration tests (apps/worker/src/proofs-*.integration.test.ts):
- * polling, own topics, worker configs, slow node effects and per-run event checks.
+ * Shared helpers of the proofs integration tests (apps/worker/src/conformance-*.integration.test.ts,
+ * proofs-*.integration.test.ts): polling, own topics, worker configs, slow node effects and
+ * per-run event logs. Free of vitest: worker processes (worker-process.ts) import it too.
  */
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";

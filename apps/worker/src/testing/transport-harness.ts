@@ -24,11 +24,19 @@ export interface DeadLetter {
   deliveries: string;
   /** The message body as it was. */
   body: string;
+  /** The jobs topic (Kafka) or queue (RabbitMQ) it was dead-lettered from; compare with `TransportHarness.jobsSource`. */
+  source: string;
+  /** Kafka only: the jobs-topic partition it came from. */
+  partition?: number;
+  /** When it was dead-lettered (the dead-letter record's timestamp on Kafka, the header on RabbitMQ). */
+  at: Date;
 }
 
 export interface TransportHarness {
   transport: ProofTransport;
   names: ProofNames;
+  /** Where the workers' jobs travel: the jobs topic (Kafka) or queue (RabbitMQ). */
+  jobsSource: string;
   /** Creates the topics/queue/schema; call in beforeAll. */
   setUp(): Promise<void>;
   /** Deletes what setUp made; call in afterAll after the workers stopped. */
@@ -56,6 +64,7 @@ function kafkaHarness(label: string, jobsPartitions: number): TransportHarness {
   return {
     transport: "kafka",
     names,
+    jobsSource: names.jobsTopic,
     setUp: () => createTopics(kafka, names, jobsPartitions),
     async tearDown() {
       await collector?.disconnect();
@@ -74,7 +83,7 @@ function kafkaHarness(label: string, jobsPartitions: number): TransportHarness {
     },
     async deadLetters(count, timeoutMs = 30_000) {
       if (!collector) {
-        collector = kafka.consumer({ groupId: `${names.groupId}-dlq-reader` });
+        collector = kafka.consumer({ groupId: `${names.groupId}-dlq-reader`, maxWaitTimeInMs: 200 });
         await collector.connect();
         await collector.subscribe({ topic: names.deadLetterTopic, fromBeginning: true });
         await collector.run({
@@ -85,6 +94,9 @@ function kafkaHarness(label: string, jobsPartitions: number): TransportHarness {
               errorMessage: header(DEAD_LETTER_HEADERS.errorMessage),
               deliveries: header(DEAD_LETTER_HEADERS.deliveries),
               body: message.value?.toString("latin1") ?? "",
+              source: header(DEAD_LETTER_HEADERS.sourceTopic),
+              partition: Number(header(DEAD_LETTER_HEADERS.sourcePartition)),
+              at: new Date(Number(message.timestamp)),
             });
           },
         });
@@ -105,6 +117,7 @@ function rabbitMqHarness(label: string): TransportHarness {
   return {
     transport: "rabbitmq",
     names,
+    jobsSource: topology.queue,
     async setUp() {
       // The events topic: the outbox relay publishes the run events there.
       await createTopics(kafka, names, 1);
@@ -152,6 +165,8 @@ function rabbitMqHarness(label: string): TransportHarness {
               errorMessage: header(RABBITMQ_DEAD_LETTER_HEADERS.errorMessage),
               deliveries: header(RABBITMQ_DEAD_LETTER_HEADERS.deliveries),
               body: message.content.toString("latin1"),
+              source: header(RABBITMQ_DEAD_LETTER_HEADERS.sourceQueue),
+              at: new Date(Number(message.properties.headers?.[RABBITMQ_DEAD_LETTER_HEADERS.deadLetteredAt] ?? 0)),
             });
           }
           return dead.length >= count ? [...dead] : undefined;
