@@ -37,8 +37,9 @@ export class InMemoryRunStore implements EngineRunStore {
       if (stored.results.some((r) => r.nodeId === row.nodeId && r.attempt === row.attempt)) throw new Error(`result of ${row.nodeId}#${row.attempt} committed twice`);
     }
     stored.maxFence = commit.fencingToken;
-    for (const row of commit.results ?? []) stored.results.push(structuredClone(row));
     const events = commit.events.map((draft, index): RunEvent => ({ ...draft, sequence: commit.expectedLastSequence + index + 1 }));
+    // As the Cassandra store: the step's events are kept with its node attempt's result.
+    for (const row of commit.results ?? []) stored.results.push(structuredClone(row.attempt > 0 ? { ...row, events } : row));
     for (const event of events) {
       stored.events.push(event);
       if (event.type === "NODE_SCHEDULED" && event.nodeId !== undefined) {
@@ -48,6 +49,11 @@ export class InMemoryRunStore implements EngineRunStore {
     }
     if (commit.status) await this.setStatus(commit.runId, commit.status.status, commit.status.reason);
     return events;
+  }
+
+  async markPublished(runId: string, nodeId: string, attempt: number): Promise<void> {
+    const row = this.require(runId).results.find((r) => r.nodeId === nodeId && r.attempt === attempt);
+    if (row) delete row.events;
   }
 
   async readRun(runId: string): Promise<RunState | undefined> {

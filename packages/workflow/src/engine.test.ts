@@ -4,6 +4,7 @@ import { BlueprintValidationError, parseBlueprint, type Blueprint } from "./blue
 import { StaleRunStateError, WorkflowEngine, engineContextOf } from "./engine.ts";
 import { InMemoryCoordinationStore, InMemoryEventSink, InMemoryJobQueue, InMemoryRunStore } from "./engine-test-fakes.ts";
 import { NodeRegistry, type NodeImplementation } from "./registry.ts";
+import type { RunEvent } from "./transport.ts";
 
 const onboarding = parseBlueprint(JSON.parse(readFileSync(new URL("../blueprints/employee-onboarding.json", import.meta.url), "utf8")));
 
@@ -126,6 +127,34 @@ describe("WorkflowEngine", () => {
     // Every committed event but the other writer's was published once, in order.
     const committed = store.eventTypes(runId).map((_, i) => i + 1);
     expect(sink.events.map((e) => e.sequence)).toEqual(committed.filter((sequence) => sequence !== interferingSequence));
+  });
+
+  it("a job redelivered after its step committed but before it published publishes that step's events and jobs", async () => {
+    const { engine, store, queue, sink } = harness(onboardingNodes);
+    const failOnce = { armed: true };
+    const publish = sink.publish.bind(sink);
+    // The publish after provision-identity's commit fails (as if the worker died there).
+    sink.publish = async (events: readonly RunEvent[]) => {
+      if (failOnce.armed && events.some((e) => e.type === "NODE_COMPLETED" && e.nodeId === "provision-identity")) {
+        failOnce.armed = false;
+        throw new Error("kafka send failed");
+      }
+      return publish(events);
+    };
+    const jobsPublish = queue.publish.bind(queue);
+    let dropJobs = true;
+    queue.publish = async (jobs, options) => (dropJobs && jobs.some((j) => j.nodeId === "send-welcome-email") ? undefined : jobsPublish(jobs, options));
+    const { runId } = await engine.startRun({ blueprint: onboarding, input: { name: "Ada" }, correlationId: "corr-r" });
+    const job = queue.pending.shift()!;
+    await expect(engine.handleJob(job)).rejects.toThrow("kafka send failed");
+    dropJobs = false;
+    // Redelivered: the result is recorded, so nothing runs again, but what the step committed is published.
+    await engine.handleJob(job);
+    await queue.deliverAll();
+    expect((await store.readRun(runId))?.status).toBe("completed");
+    const sequences = sink.events.map((e) => e.sequence);
+    expect(new Set(sequences)).toEqual(new Set(store.eventTypes(runId).map((_, i) => i + 1)));
+    expect(store.effects.get(runId)?.size).toBe(6);
   });
 
   it("refuses a blueprint with an unknown `uses`", async () => {

@@ -344,14 +344,16 @@ export class WorkflowEngine {
       this.logger.warn("job for an unknown run dropped", log);
       return "unknown-run";
     }
+    const recorded = state.nodeResults.find((r) => r.nodeId === job.nodeId && r.attempt === job.attempt);
+    if (recorded) {
+      await this.republishStep(state, recorded);
+      this.logger.info("duplicate job ignored", log);
+      return "duplicate";
+    }
     if (state.status !== "running") {
       // NOTE: a paused run's jobs are dropped; `resume` re-enqueues what is ready.
       this.logger.info("job of an inactive run dropped", { ...log, status: state.status });
       return "skipped-inactive";
-    }
-    if (state.nodeResults.some((r) => r.nodeId === job.nodeId && r.attempt === job.attempt)) {
-      this.logger.info("duplicate job ignored", log);
-      return "duplicate";
     }
     const workflow = this.workflowOf(state);
     const node = workflow.nodes.get(job.nodeId);
@@ -391,6 +393,29 @@ export class WorkflowEngine {
     const heartbeat = Date.now() - state.updatedAt.getTime() >= this.heartbeatIntervalMs ? { status: "running" as const } : undefined;
     await this.finishStep(workflow, facts, lease, decision, { drafts, results: [row], status: heartbeat });
     return result.status;
+  }
+
+  /**
+   * A redelivered job whose attempt is recorded: publishes that step's events again (when
+   * the store kept them) and the jobs it scheduled that have no result yet, because the
+   * delivery that committed them may have died before publishing. Downstream, both are
+   * idempotent (events by run and sequence, jobs by their recorded results).
+   */
+  private async republishStep(state: RunState, recorded: NodeResultRow): Promise<void> {
+    const events = recorded.events ?? [];
+    if (events.length === 0) return;
+    const scheduledByStep = new Set(events.filter((e) => e.type === "NODE_SCHEDULED").map((e) => `${e.nodeId}#${e.attempt ?? 1}`));
+    // The inputs of those jobs as the scheduler derives them (as for a reconciliation).
+    const ready = state.status === "running" ? decideNext(this.workflowOf(state), { ...factsOf(state), scheduled: [] }).ready : [];
+    const jobs = ready
+      .filter((r) => scheduledByStep.has(`${r.nodeId}#${r.attempt}`))
+      .map((r): NodeJob => ({ runId: state.runId, nodeId: r.nodeId, attempt: r.attempt, fencingToken: recorded.fencingToken, correlationId: state.correlationId, input: r.input }));
+    await Promise.all([
+      this.options.events.publish(events, { workflowId: state.blueprintId, workflowVersion: state.blueprintVersion, actor: this.options.actor }),
+      jobs.length > 0 ? this.options.jobs.publish(jobs) : undefined,
+    ]);
+    await this.options.store.markPublished?.(state.runId, recorded.nodeId, recorded.attempt);
+    this.logger.warn("a recorded step's unconfirmed events published again", { runId: state.runId, nodeId: recorded.nodeId, attempt: recorded.attempt, events: events.length, jobs: jobs.length });
   }
 
   /** Adds skips, then the ready nodes (through their joins) or the run's end, and commits. */
@@ -490,12 +515,14 @@ export class WorkflowEngine {
       byDelay.set(candidate.delayMs, jobs);
     }
     // NOTE: sent together; the Kafka producer coalesces concurrent sends into one request.
+    const nodeAttempt = (step.results ?? []).find((row) => row.attempt > 0);
     await Promise.all([
       events.length > 0
         ? this.options.events.publish(events, { workflowId: workflow.blueprint.id, workflowVersion: workflow.blueprint.metadata.version, actor: this.options.actor })
         : undefined,
       ...[...byDelay].map(([delayMs, jobs]) => this.options.jobs.publish(jobs, delayMs > 0 ? { delayMs } : undefined)),
     ]);
+    if (nodeAttempt && events.length > 0) await this.options.store.markPublished?.(runId, nodeAttempt.nodeId, nodeAttempt.attempt);
   }
   /** Runs the node implementation with its timeout; every error becomes a failed outcome. */
   private async execute(

@@ -77,6 +77,13 @@ export interface NodeResultRow {
   error?: { message: string; retryable?: boolean };
   fencingToken: number;
   recordedAt: Date;
+  /**
+   * The events committed with this node attempt's result whose publication was not yet
+   * confirmed (`RunStateStore.markPublished`), if the store keeps them (the Cassandra store
+   * does; PostgreSQL's outbox publishes its own): a redelivered job whose result exists
+   * publishes them again, as the delivery that committed them may have died first.
+   */
+  events?: RunEvent[];
 }
 
 /** What the scheduler needs to decide a run's next step. */
@@ -126,6 +133,12 @@ export interface RunStateStore {
   commit(commit: RunCommit): Promise<RunEvent[] | undefined>;
   /** Reads the state the scheduler needs, or `undefined` for an unknown run. */
   readRun(runId: string): Promise<RunState | undefined>;
+  /**
+   * Confirms that the events committed with a node attempt's result were published, so a
+   * later duplicate of the job does not publish them again. Optional: stores whose events
+   * leave through an outbox of their own do not need it.
+   */
+  markPublished?(runId: string, nodeId: string, attempt: number): Promise<void>;
   /** Sets the run's status (and its `updatedAt`) without events: for runs whose state cannot be read. */
   setStatus(runId: string, status: RunStatus, reason?: string): Promise<void>;
   /**

@@ -134,6 +134,8 @@ export class CassandraRunStateStore implements RunStateStore {
         if (output !== null) result.output = JSON.parse(output);
         if (error !== null) result.error = JSON.parse(error) as NodeResultRow["error"];
         if (action !== null) result.action = action;
+        const stepEvents = r.get("step_events") as string | null;
+        if (stepEvents !== null && r.get("step_published") !== true) result.events = parseStepEvents(stepEvents);
         return result;
       });
 
@@ -204,6 +206,14 @@ export class CassandraRunStateStore implements RunStateStore {
       .slice(0, limit);
   }
 
+  /**
+   * Confirms a node attempt's step events were published (a plain write of one cell the
+   * commit's batch never writes, so it does not race the lightweight transactions).
+   */
+  async markPublished(runId: string, nodeId: string, attempt: number): Promise<void> {
+    await this.client.execute(this.cql.markPublished, [runId, nodeId, attempt], { prepare: true });
+  }
+
   /** Writes a context key of the run (one row per key; never a shared blob). */
   async setContext(runId: string, key: string, value: unknown, nodeId?: string): Promise<void> {
     if (key === INPUT_CONTEXT_KEY) throw new Error(`context key "${INPUT_CONTEXT_KEY}" holds the run input`);
@@ -243,9 +253,13 @@ export class CassandraRunStateStore implements RunStateStore {
       commit.expectedLastSequence === 0
         ? { query: this.cql.claimFirstSequences, params: [newLast, claim, commit.fencingToken, runId] }
         : { query: this.cql.advanceSequences, params: [newLast, claim, commit.fencingToken, runId, commit.expectedLastSequence, commit.fencingToken] };
+    // NOTE: the step's events ride on its node attempt's row (skips have attempt 0), so a
+    // redelivered job can publish them again if the first publish never happened.
+    const stepEvents = events.length > 0 ? JSON.stringify(events) : null;
     const rows = (commit.results ?? []).map((row, index) => ({
       query: this.cql.setNodeResult,
       params: [
+        row.attempt > 0 ? stepEvents : null,
         row.status,
         row.fencingToken,
         row.output === undefined ? null : encodeJson(row.output),
@@ -289,9 +303,10 @@ function statements(keyspace: string) {
     claimFirstSequences: `UPDATE ${ks}.workflow_node_results SET last_seq = ?, last_claim = ?, run_fencing_token = ? WHERE run_id = ? IF last_seq = null`,
     advanceSequences: `UPDATE ${ks}.workflow_node_results SET last_seq = ?, last_claim = ?, run_fencing_token = ? WHERE run_id = ? IF last_seq = ? AND run_fencing_token <= ?`,
     selectSequenceClaim: `SELECT last_seq, last_claim FROM ${ks}.workflow_node_results WHERE run_id = ? LIMIT 1`,
-    setNodeResult: `UPDATE ${ks}.workflow_node_results SET status = ?, fencing_token = ?, output = ?, error = ?, action = ?, finished_at = ?, recorded_id = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
+    setNodeResult: `UPDATE ${ks}.workflow_node_results SET step_events = ?, status = ?, fencing_token = ?, output = ?, error = ?, action = ?, finished_at = ?, recorded_id = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
+    markPublished: `UPDATE ${ks}.workflow_node_results SET step_published = true WHERE run_id = ? AND node_id = ? AND attempt = ?`,
     markScheduled: `UPDATE ${ks}.workflow_node_results SET scheduled_at = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
-    selectNodeResults: `SELECT node_id, attempt, status, fencing_token, output, error, action, finished_at, recorded_id, scheduled_at, last_seq FROM ${ks}.workflow_node_results WHERE run_id = ?`,
+    selectNodeResults: `SELECT node_id, attempt, status, fencing_token, output, error, action, finished_at, recorded_id, scheduled_at, last_seq, step_events, step_published FROM ${ks}.workflow_node_results WHERE run_id = ?`,
     insertEffect: `INSERT INTO ${ks}.workflow_node_effects (run_id, node_id, effect_id, kind, attempt, fencing_token, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     countEffects: `SELECT COUNT(*) AS count FROM ${ks}.workflow_node_effects WHERE run_id = ?`,
   } as const;
@@ -300,6 +315,11 @@ function statements(keyspace: string) {
 function encodeJson(value: unknown): string {
   // NOTE: JSON.stringify(undefined) is undefined; store it as null so it reads back.
   return JSON.stringify(value ?? null);
+}
+
+/** A step's events as `commitBatch` stored them (JSON: dates as ISO strings). */
+function parseStepEvents(json: string): RunEvent[] {
+  return (JSON.parse(json) as (Omit<RunEvent, "occurredAt"> & { occurredAt: string })[]).map((event) => ({ ...event, occurredAt: new Date(event.occurredAt) }));
 }
 
 function isResultStatus(status: unknown): status is NodeResultRow["status"] {
