@@ -91,7 +91,7 @@ function timePrototype(proto: object, label: string, methods: string[]): void {
     };
   }
 }
-timePrototype(CassandraRunStateStore.prototype, "cassandra", ["createRun", "commit", "readRun", "setStatus", "recordEffect", "setContext"]);
+timePrototype(CassandraRunStateStore.prototype, "cassandra", ["createRun", "commit", "readRun", "setStatus", "recordEffect", "setContext", "markPublished"]);
 timePrototype(PostgresRunStateStore.prototype, "postgres", ["createRun", "commit", "readRun", "setStatus", "recordEffect", "setContext"]);
 timePrototype(RedisCoordinationStore.prototype, "redis", ["acquireLease", "releaseLease", "claimOnce", "recordJoinArrival"]);
 timePrototype(KafkaJobQueue.prototype, "kafka", ["publish"]);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { NodeResultRow, RunEventDraft } from "@taskflow/workflow";
+import type { NodeResultRow } from "@taskflow/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runStoreContract } from "../testing/run-store-contract.ts";
+import { contractHelpers, runStoreContract } from "../testing/run-store-contract.ts";
 import { createTestSchema, type TestSchema } from "./integration-test-support.ts";
 import { parseOutboxEvent, PostgresRunStateStore } from "./postgres-run-state-store.ts";
 
@@ -22,24 +22,7 @@ describe("PostgresRunStateStore (real PostgreSQL)", () => {
   const newRunId = () => `test-run-${randomUUID()}`;
   const createRun = (runId: string, createdAt?: Date) =>
     store.createRun({ runId, blueprintId: "onboarding", blueprintVersion: "1", input: { employee: "ada" }, correlationId: `corr-${runId}`, createdAt });
-  const draft = (runId: string, type: RunEventDraft["type"] = "NODE_STARTED", nodeId?: string): RunEventDraft => ({
-    runId,
-    type,
-    nodeId,
-    attempt: nodeId ? 1 : undefined,
-    correlationId: `corr-${runId}`,
-    occurredAt: new Date(),
-  });
-  const result = (runId: string, nodeId: string, fencingToken: number, overrides: Partial<NodeResultRow> = {}): NodeResultRow => ({
-    runId,
-    nodeId,
-    attempt: 1,
-    status: "completed",
-    output: { nodeId },
-    fencingToken,
-    recordedAt: new Date(),
-    ...overrides,
-  });
+  const { draft, result } = contractHelpers(() => store);
   const outboxRows = async (runId: string) =>
     (await db.pool.query<{ seq: string; event: unknown; published_at: Date | null }>("SELECT seq, event, published_at FROM workflow_event_outbox WHERE run_id = $1 ORDER BY id", [runId])).rows;
 
