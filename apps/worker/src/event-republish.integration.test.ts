@@ -10,9 +10,10 @@ import { startWorker, type Worker } from "./worker.ts";
 /**
  * The Kafka transport commits a step to Cassandra, then publishes its events: two writes.
  * When the publish fails after the commit (Kafka refused, or the worker died between the
- * two), the job is redelivered, finds its result recorded, and publishes the step's events
- * (kept with the result until confirmed) and its jobs again: the event store gets every
- * event, and the run finishes without the reconciler. (RabbitMQ/PostgreSQL has its outbox.)
+ * two), the commit's events stay unconfirmed in Cassandra; the job is redelivered, and
+ * that next step of the run publishes them (and the jobs they scheduled) again: the event
+ * store gets every event, and the run finishes without the reconciler. (RabbitMQ/PostgreSQL
+ * has its outbox.)
  */
 describe("Kafka transport: a step whose events were not published after its commit", () => {
   const harness = transportHarness("kafka", "event-republish");
@@ -50,6 +51,7 @@ describe("Kafka transport: a step whose events were not published after its comm
     expect(await worker.store.countEffects(runId)).toBe(ONBOARDING_EFFECTS);
     const sequences = events.of(runId).map((e) => e.sequence);
     expect(sequences).toEqual(Array.from({ length: ONBOARDING_EVENT_COUNT }, (_, i) => i + 1));
-    expect((await worker.store.readRun(runId))!.nodeResults.every((row) => row.events === undefined)).toBe(true);
+    // Every commit's events are confirmed published now.
+    expect((await worker.store.readRun(runId))!.unconfirmed).toEqual([]);
   });
 });

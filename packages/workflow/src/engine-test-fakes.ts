@@ -17,6 +17,7 @@ interface StoredRun {
   context: Record<string, unknown>;
   maxFence: number;
   updatedAt: Date;
+  unconfirmed: { firstSequence: number; events: RunEvent[] }[];
 }
 
 export class InMemoryRunStore implements EngineRunStore {
@@ -25,7 +26,7 @@ export class InMemoryRunStore implements EngineRunStore {
 
   async createRun(run: EngineNewRun): Promise<boolean> {
     if (this.runs.has(run.runId)) return false;
-    this.runs.set(run.runId, { run, status: "running", results: [], scheduled: [], events: [], context: {}, maxFence: 0, updatedAt: new Date() });
+    this.runs.set(run.runId, { run, status: "running", results: [], scheduled: [], events: [], context: {}, maxFence: 0, updatedAt: new Date(), unconfirmed: [] });
     return true;
   }
 
@@ -38,8 +39,9 @@ export class InMemoryRunStore implements EngineRunStore {
     }
     stored.maxFence = commit.fencingToken;
     const events = commit.events.map((draft, index): RunEvent => ({ ...draft, sequence: commit.expectedLastSequence + index + 1 }));
-    // As the Cassandra store: the step's events are kept with its node attempt's result.
-    for (const row of commit.results ?? []) stored.results.push(structuredClone(row.attempt > 0 ? { ...row, events } : row));
+    for (const row of commit.results ?? []) stored.results.push(structuredClone(row));
+    // As the Cassandra store: a commit's events are kept until confirmed published.
+    if (events.length > 0) stored.unconfirmed.push({ firstSequence: events[0]!.sequence, events });
     for (const event of events) {
       stored.events.push(event);
       if (event.type === "NODE_SCHEDULED" && event.nodeId !== undefined) {
@@ -51,9 +53,9 @@ export class InMemoryRunStore implements EngineRunStore {
     return events;
   }
 
-  async markPublished(runId: string, nodeId: string, attempt: number): Promise<void> {
-    const row = this.require(runId).results.find((r) => r.nodeId === nodeId && r.attempt === attempt);
-    if (row) delete row.events;
+  async markPublished(runId: string, firstSequence: number): Promise<void> {
+    const stored = this.require(runId);
+    stored.unconfirmed = stored.unconfirmed.filter((commit) => commit.firstSequence !== firstSequence);
   }
 
   async readRun(runId: string): Promise<RunState | undefined> {
@@ -71,6 +73,7 @@ export class InMemoryRunStore implements EngineRunStore {
       scheduled: stored.scheduled,
       updatedAt: stored.updatedAt,
       lastSequence: stored.events.length,
+      unconfirmed: stored.unconfirmed,
     });
   }
 

@@ -19,7 +19,10 @@ import type { CoordinationStore, JobQueue, Lease, NodeJob, NodeResultRow, RunEve
  *   job is published, and `decideNext` excludes scheduled attempts).
  * - A join's arrivals are recorded atomically in Redis and it fires only when they
  *   cover its predecessors (`all`) or one completed (`any`).
- * - A step costs one commit and one publish of its events and jobs.
+ * - A step costs one commit and one publish of its events and jobs. A store that keeps a
+ *   commit's events until they are confirmed published (Cassandra) gets any unconfirmed
+ *   commit published again by the run's next step, so a step that died between commit and
+ *   publish leaves no gap in the event store (PostgreSQL publishes through its outbox).
  */
 
 /** Where committed run events are published (the Kafka `WorkflowEventPublisher` implements it). */
@@ -209,6 +212,9 @@ export class WorkflowEngine {
         correlationId,
       });
       if (!created) {
+        // A redelivered request: what the first one committed may not have been published.
+        const existing = await this.options.store.readRun(runId);
+        if (existing) await this.publishUnconfirmed(existing);
         this.logger.warn("run already exists; start ignored", { runId, correlationId });
         return { runId, created: false };
       }
@@ -252,6 +258,7 @@ export class WorkflowEngine {
   async resume(runId: string, reason: string): Promise<boolean> {
     return this.withRunLease(runId, async (lease) => {
       const state = await this.options.store.readRun(runId);
+      if (state) await this.publishUnconfirmed(state);
       if (!state || state.status !== "paused") return false;
       const workflow = this.workflowOf(state);
       const decision = decideNext(workflow, { ...factsOf(state), scheduled: [] });
@@ -278,6 +285,7 @@ export class WorkflowEngine {
     return this.withRunLease(runId, async (lease) => {
       const state = await this.options.store.readRun(runId);
       if (!state) return { kind: "skipped", reason: "unknown run" };
+      await this.publishUnconfirmed(state);
       if (state.status !== "running") return { kind: "skipped", reason: `run is ${state.status}` };
       if (state.updatedAt.getTime() >= stalledBefore.getTime()) return { kind: "skipped", reason: "run progressed meanwhile" };
       const workflow = this.workflowOf(state);
@@ -303,6 +311,7 @@ export class WorkflowEngine {
       try {
         state = await this.options.store.readRun(runId);
         if (!state) return false;
+        await this.publishUnconfirmed(state);
       } catch (error) {
         // A corrupt run cannot be read; its status row can still be set.
         this.logger.warn("run state unreadable", { runId, error });
@@ -320,6 +329,7 @@ export class WorkflowEngine {
         });
         if (!events) throw new StaleRunStateError(runId);
         await this.options.events.publish(events, { workflowId: state.blueprintId, workflowVersion: state.blueprintVersion, actor: this.options.actor });
+        await this.options.store.markPublished?.(runId, events[0]!.sequence);
       }
       this.logger.warn("run marked failed", { runId, correlationId: state?.correlationId, reason });
       return true;
@@ -329,6 +339,7 @@ export class WorkflowEngine {
   private async changeStatus(runId: string, status: RunStatus, type: RunEventDraft["type"], reason: string, from: RunStatus[]): Promise<boolean> {
     return this.withRunLease(runId, async (lease) => {
       const state = await this.options.store.readRun(runId);
+      if (state) await this.publishUnconfirmed(state);
       if (!state || !from.includes(state.status)) return false;
       const workflow = this.workflowOf(state);
       const drafts: RunEventDraft[] = [{ runId, type, correlationId: state.correlationId, occurredAt: new Date(), payload: { reason } }];
@@ -344,9 +355,8 @@ export class WorkflowEngine {
       this.logger.warn("job for an unknown run dropped", log);
       return "unknown-run";
     }
-    const recorded = state.nodeResults.find((r) => r.nodeId === job.nodeId && r.attempt === job.attempt);
-    if (recorded) {
-      await this.republishStep(state, recorded);
+    await this.publishUnconfirmed(state);
+    if (state.nodeResults.some((r) => r.nodeId === job.nodeId && r.attempt === job.attempt)) {
       this.logger.info("duplicate job ignored", log);
       return "duplicate";
     }
@@ -396,26 +406,29 @@ export class WorkflowEngine {
   }
 
   /**
-   * A redelivered job whose attempt is recorded: publishes that step's events again (when
-   * the store kept them) and the jobs it scheduled that have no result yet, because the
-   * delivery that committed them may have died before publishing. Downstream, both are
-   * idempotent (events by run and sequence, jobs by their recorded results).
+   * Publishes again the commits of the run whose publication was never confirmed (the step
+   * that committed them died, or Kafka refused, before it could), with the jobs they
+   * scheduled that have no result yet, then confirms them. Called by every step first,
+   * under the run's lease. Downstream, both are idempotent (events by run and sequence,
+   * jobs by their recorded results).
    */
-  private async republishStep(state: RunState, recorded: NodeResultRow): Promise<void> {
-    const events = recorded.events ?? [];
-    if (events.length === 0) return;
-    const scheduledByStep = new Set(events.filter((e) => e.type === "NODE_SCHEDULED").map((e) => `${e.nodeId}#${e.attempt ?? 1}`));
+  private async publishUnconfirmed(state: RunState): Promise<void> {
+    const unconfirmed = state.unconfirmed ?? [];
+    if (unconfirmed.length === 0) return;
+    const events = unconfirmed.flatMap((commit) => commit.events);
+    const scheduledByThem = new Set(events.filter((e) => e.type === "NODE_SCHEDULED").map((e) => `${e.nodeId}#${e.attempt ?? 1}`));
     // The inputs of those jobs as the scheduler derives them (as for a reconciliation).
-    const ready = state.status === "running" ? decideNext(this.workflowOf(state), { ...factsOf(state), scheduled: [] }).ready : [];
+    const workflow = this.workflows.get(workflowKey(state.blueprintId, state.blueprintVersion));
+    const ready = workflow && state.status === "running" && scheduledByThem.size > 0 ? decideNext(workflow, { ...factsOf(state), scheduled: [] }).ready : [];
     const jobs = ready
-      .filter((r) => scheduledByStep.has(`${r.nodeId}#${r.attempt}`))
-      .map((r): NodeJob => ({ runId: state.runId, nodeId: r.nodeId, attempt: r.attempt, fencingToken: recorded.fencingToken, correlationId: state.correlationId, input: r.input }));
+      .filter((r) => scheduledByThem.has(`${r.nodeId}#${r.attempt}`))
+      .map((r): NodeJob => ({ runId: state.runId, nodeId: r.nodeId, attempt: r.attempt, fencingToken: 0, correlationId: state.correlationId, input: r.input }));
     await Promise.all([
       this.options.events.publish(events, { workflowId: state.blueprintId, workflowVersion: state.blueprintVersion, actor: this.options.actor }),
       jobs.length > 0 ? this.options.jobs.publish(jobs) : undefined,
     ]);
-    await this.options.store.markPublished?.(state.runId, recorded.nodeId, recorded.attempt);
-    this.logger.warn("a recorded step's unconfirmed events published again", { runId: state.runId, nodeId: recorded.nodeId, attempt: recorded.attempt, events: events.length, jobs: jobs.length });
+    for (const commit of unconfirmed) await this.options.store.markPublished?.(state.runId, commit.firstSequence);
+    this.logger.warn("unconfirmed events of earlier commits published again", { runId: state.runId, correlationId: state.correlationId, events: events.length, jobs: jobs.length });
   }
 
   /** Adds skips, then the ready nodes (through their joins) or the run's end, and commits. */
@@ -515,14 +528,13 @@ export class WorkflowEngine {
       byDelay.set(candidate.delayMs, jobs);
     }
     // NOTE: sent together; the Kafka producer coalesces concurrent sends into one request.
-    const nodeAttempt = (step.results ?? []).find((row) => row.attempt > 0);
     await Promise.all([
       events.length > 0
         ? this.options.events.publish(events, { workflowId: workflow.blueprint.id, workflowVersion: workflow.blueprint.metadata.version, actor: this.options.actor })
         : undefined,
       ...[...byDelay].map(([delayMs, jobs]) => this.options.jobs.publish(jobs, delayMs > 0 ? { delayMs } : undefined)),
     ]);
-    if (nodeAttempt && events.length > 0) await this.options.store.markPublished?.(runId, nodeAttempt.nodeId, nodeAttempt.attempt);
+    if (events.length > 0) await this.options.store.markPublished?.(runId, events[0]!.sequence);
   }
   /** Runs the node implementation with its timeout; every error becomes a failed outcome. */
   private async execute(

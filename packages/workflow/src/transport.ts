@@ -77,13 +77,6 @@ export interface NodeResultRow {
   error?: { message: string; retryable?: boolean };
   fencingToken: number;
   recordedAt: Date;
-  /**
-   * The events committed with this node attempt's result whose publication was not yet
-   * confirmed (`RunStateStore.markPublished`), if the store keeps them (the Cassandra store
-   * does; PostgreSQL's outbox publishes its own): a redelivered job whose result exists
-   * publishes them again, as the delivery that committed them may have died first.
-   */
-  events?: RunEvent[];
 }
 
 /** What the scheduler needs to decide a run's next step. */
@@ -101,6 +94,13 @@ export interface RunState {
   updatedAt: Date;
   /** Sequence number of the run's last event (0 before the first); a commit's compare-and-set value. */
   lastSequence: number;
+  /**
+   * Committed events whose publication was not confirmed (`RunStateStore.markPublished`),
+   * oldest first, if the store keeps them (the Cassandra store does; PostgreSQL's outbox
+   * publishes its own): the next step of the run publishes them again, because the step
+   * that committed them may have died before publishing.
+   */
+  unconfirmed?: { firstSequence: number; events: RunEvent[] }[];
 }
 
 /**
@@ -134,11 +134,11 @@ export interface RunStateStore {
   /** Reads the state the scheduler needs, or `undefined` for an unknown run. */
   readRun(runId: string): Promise<RunState | undefined>;
   /**
-   * Confirms that the events committed with a node attempt's result were published, so a
-   * later duplicate of the job does not publish them again. Optional: stores whose events
-   * leave through an outbox of their own do not need it.
+   * Confirms that the events of the commit starting at `firstSequence` were published, so
+   * `readRun` stops returning them as unconfirmed. Optional: stores whose events leave
+   * through an outbox of their own do not need it.
    */
-  markPublished?(runId: string, nodeId: string, attempt: number): Promise<void>;
+  markPublished?(runId: string, firstSequence: number): Promise<void>;
   /** Sets the run's status (and its `updatedAt`) without events: for runs whose state cannot be read. */
   setStatus(runId: string, status: RunStatus, reason?: string): Promise<void>;
   /**

@@ -32,6 +32,24 @@ describe("CassandraRunStateStore (real Cassandra)", () => {
     expect(await createRun(runId)).toBe(false);
   });
 
+  it("keeps each commit's events as unconfirmed until markPublished", async () => {
+    const runId = newRunId();
+    await createRun(runId);
+    const draft = (type: "RUN_CREATED" | "NODE_SCHEDULED", nodeId?: string) => ({ runId, type, nodeId, attempt: nodeId ? 1 : undefined, correlationId: "c", occurredAt: new Date() });
+    const first = await store.commit({ runId, fencingToken: 1, expectedLastSequence: 0, events: [draft("RUN_CREATED"), draft("NODE_SCHEDULED", "a")] });
+    const second = await store.commit({ runId, fencingToken: 1, expectedLastSequence: 2, events: [draft("NODE_SCHEDULED", "b")] });
+    const state = await store.readRun(runId);
+    expect(state!.unconfirmed).toEqual([
+      { firstSequence: 1, events: first },
+      { firstSequence: 3, events: second },
+    ]);
+    // The kept rows are neither results nor scheduled attempts.
+    expect(state!.nodeResults).toEqual([]);
+    expect(state!.scheduled.map((s) => s.nodeId).sort()).toEqual(["a", "b"]);
+    await store.markPublished(runId, 1);
+    expect((await store.readRun(runId))!.unconfirmed).toEqual([{ firstSequence: 3, events: second }]);
+  });
+
   it("setStatus moves the index row; findStalledRuns finds old running runs only", async () => {
     const longAgo = new Date(Date.now() - 3_600_000);
     const [stalled, fresh, completed] = [newRunId(), newRunId(), newRunId()];

@@ -45,6 +45,12 @@ export interface CassandraRunStateStoreOptions {
   keyspace?: string;
 }
 
+/**
+ * A commit's events are kept in the run's workflow_node_results partition under this node
+ * id (blueprint node ids are never empty) and the commit's first sequence number as `attempt`.
+ */
+const COMMIT_ROW_NODE_ID = "";
+
 /** The run input lives in workflow_run_context under this key (see 006-workflow.cql). */
 const INPUT_CONTEXT_KEY = "input";
 
@@ -116,6 +122,9 @@ export class CassandraRunStateStore implements RunStateStore {
     const run = runRows.first();
     if (!run) return undefined;
 
+    const unconfirmed = resultRows.rows
+      .filter((r) => r.get("node_id") === COMMIT_ROW_NODE_ID && r.get("step_events") !== null && r.get("step_published") !== true)
+      .map((r) => ({ firstSequence: r.get("attempt") as number, events: parseStepEvents(r.get("step_events") as string) }));
     const nodeResults = resultRows.rows
       .filter((r) => r.get("node_id") !== null && isResultStatus(r.get("status")))
       .sort((a, b) => compareTimeUuids(a.get("recorded_id"), b.get("recorded_id")))
@@ -134,8 +143,6 @@ export class CassandraRunStateStore implements RunStateStore {
         if (output !== null) result.output = JSON.parse(output);
         if (error !== null) result.error = JSON.parse(error) as NodeResultRow["error"];
         if (action !== null) result.action = action;
-        const stepEvents = r.get("step_events") as string | null;
-        if (stepEvents !== null && r.get("step_published") !== true) result.events = parseStepEvents(stepEvents);
         return result;
       });
 
@@ -163,6 +170,7 @@ export class CassandraRunStateStore implements RunStateStore {
       updatedAt: run.get("updated_at") as Date,
       // NOTE: a partition with only static cells returns one row whose clustering columns are null.
       lastSequence: longOrUndefined(resultRows.first()?.get("last_seq")) ?? 0,
+      unconfirmed,
     };
   }
 
@@ -207,11 +215,11 @@ export class CassandraRunStateStore implements RunStateStore {
   }
 
   /**
-   * Confirms a node attempt's step events were published (a plain write of one cell the
-   * commit's batch never writes, so it does not race the lightweight transactions).
+   * Confirms the events of the commit starting at `firstSequence` were published (a plain
+   * write of one cell the commit's batch never writes, so it does not race the LWTs).
    */
-  async markPublished(runId: string, nodeId: string, attempt: number): Promise<void> {
-    await this.client.execute(this.cql.markPublished, [runId, nodeId, attempt], { prepare: true });
+  async markPublished(runId: string, firstSequence: number): Promise<void> {
+    await this.client.execute(this.cql.markPublished, [runId, COMMIT_ROW_NODE_ID, firstSequence], { prepare: true });
   }
 
   /** Writes a context key of the run (one row per key; never a shared blob). */
@@ -253,13 +261,9 @@ export class CassandraRunStateStore implements RunStateStore {
       commit.expectedLastSequence === 0
         ? { query: this.cql.claimFirstSequences, params: [newLast, claim, commit.fencingToken, runId] }
         : { query: this.cql.advanceSequences, params: [newLast, claim, commit.fencingToken, runId, commit.expectedLastSequence, commit.fencingToken] };
-    // NOTE: the step's events ride on its node attempt's row (skips have attempt 0), so a
-    // redelivered job can publish them again if the first publish never happened.
-    const stepEvents = events.length > 0 ? JSON.stringify(events) : null;
     const rows = (commit.results ?? []).map((row, index) => ({
       query: this.cql.setNodeResult,
       params: [
-        row.attempt > 0 ? stepEvents : null,
         row.status,
         row.fencingToken,
         row.output === undefined ? null : encodeJson(row.output),
@@ -276,8 +280,10 @@ export class CassandraRunStateStore implements RunStateStore {
     const scheduled = events
       .filter((event) => event.type === "NODE_SCHEDULED" && event.nodeId !== undefined)
       .map((event) => ({ query: this.cql.markScheduled, params: [event.occurredAt, runId, event.nodeId, event.attempt ?? 1] }));
+    // The events themselves, until the caller confirms they were published (markPublished).
+    const kept = events.length > 0 ? [{ query: this.cql.keepCommitEvents, params: [JSON.stringify(events), runId, COMMIT_ROW_NODE_ID, events[0]!.sequence] }] : [];
     try {
-      return (await this.client.batch([guard, ...rows, ...scheduled], { prepare: true })).wasApplied();
+      return (await this.client.batch([guard, ...rows, ...scheduled, ...kept], { prepare: true })).wasApplied();
     } catch (error) {
       if (!isWriteTimeout(error)) throw error;
       // CRITICAL: a timed-out LWT may still have been applied. Our claim id in the partition
@@ -303,7 +309,8 @@ function statements(keyspace: string) {
     claimFirstSequences: `UPDATE ${ks}.workflow_node_results SET last_seq = ?, last_claim = ?, run_fencing_token = ? WHERE run_id = ? IF last_seq = null`,
     advanceSequences: `UPDATE ${ks}.workflow_node_results SET last_seq = ?, last_claim = ?, run_fencing_token = ? WHERE run_id = ? IF last_seq = ? AND run_fencing_token <= ?`,
     selectSequenceClaim: `SELECT last_seq, last_claim FROM ${ks}.workflow_node_results WHERE run_id = ? LIMIT 1`,
-    setNodeResult: `UPDATE ${ks}.workflow_node_results SET step_events = ?, status = ?, fencing_token = ?, output = ?, error = ?, action = ?, finished_at = ?, recorded_id = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
+    setNodeResult: `UPDATE ${ks}.workflow_node_results SET status = ?, fencing_token = ?, output = ?, error = ?, action = ?, finished_at = ?, recorded_id = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
+    keepCommitEvents: `UPDATE ${ks}.workflow_node_results SET step_events = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
     markPublished: `UPDATE ${ks}.workflow_node_results SET step_published = true WHERE run_id = ? AND node_id = ? AND attempt = ?`,
     markScheduled: `UPDATE ${ks}.workflow_node_results SET scheduled_at = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
     selectNodeResults: `SELECT node_id, attempt, status, fencing_token, output, error, action, finished_at, recorded_id, scheduled_at, last_seq, step_events, step_published FROM ${ks}.workflow_node_results WHERE run_id = ?`,
