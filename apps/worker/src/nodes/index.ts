@@ -28,7 +28,17 @@ export function workerRegistry(effects: EffectRecorder): NodeRegistry {
 export const EXAMPLE_BLUEPRINT_IDS = ["employee-onboarding", "content-moderation", "employee-offboarding", "employee-transfer", "employee-update"] as const;
 export type ExampleBlueprintId = (typeof EXAMPLE_BLUEPRINT_IDS)[number];
 
+/** A blueprint id the worker does not ship. */
+export class UnknownBlueprintError extends Error {
+  constructor(readonly blueprintId: string) {
+    super(`unknown blueprint id "${blueprintId}"; this worker runs: ${EXAMPLE_BLUEPRINT_IDS.join(", ")}`);
+    this.name = "UnknownBlueprintError";
+  }
+}
+
 export function loadExampleBlueprint(id: ExampleBlueprintId): Blueprint {
+  // NOTE: checked at run time too: ids also arrive from messages and other callers' strings.
+  if (!EXAMPLE_BLUEPRINT_IDS.includes(id)) throw new UnknownBlueprintError(id);
   const url = new URL(`../../../../packages/workflow/blueprints/${id}.json`, import.meta.url);
   return parseBlueprint(JSON.parse(readFileSync(url, "utf8")));
 }

@@ -1,7 +1,7 @@
 import { WorkflowEngine } from "@taskflow/workflow";
 import { describe, expect, it } from "vitest";
 import { InMemoryCoordinationStore, InMemoryEventSink, InMemoryJobQueue, InMemoryRunStore } from "../../../../packages/workflow/src/engine-test-fakes.ts";
-import { EXAMPLE_BLUEPRINT_IDS, loadExampleBlueprint, workerRegistry } from "./index.ts";
+import { EXAMPLE_BLUEPRINT_IDS, UnknownBlueprintError, loadExampleBlueprint, workerRegistry, type ExampleBlueprintId } from "./index.ts";
 
 function engineWithFakes() {
   const store = new InMemoryRunStore();
@@ -17,6 +17,13 @@ function engineWithFakes() {
   void queue.consume((job) => engine.handleJob(job));
   return { engine, store, queue };
 }
+
+describe("loadExampleBlueprint", () => {
+  it("names an unknown blueprint id and the ones the worker runs", () => {
+    expect(() => loadExampleBlueprint("no-such-workflow" as ExampleBlueprintId)).toThrow(UnknownBlueprintError);
+    expect(() => loadExampleBlueprint("no-such-workflow" as ExampleBlueprintId)).toThrow(/unknown blueprint id "no-such-workflow"; this worker runs: employee-onboarding/);
+  });
+});
 
 describe("example node implementations", () => {
   it("onboarding records its five effects", async () => {
