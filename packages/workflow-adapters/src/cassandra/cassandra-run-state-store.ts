@@ -310,8 +310,9 @@ function statements(keyspace: string) {
     advanceSequences: `UPDATE ${ks}.workflow_node_results SET last_seq = ?, last_claim = ?, run_fencing_token = ? WHERE run_id = ? IF last_seq = ? AND run_fencing_token <= ?`,
     selectSequenceClaim: `SELECT last_seq, last_claim FROM ${ks}.workflow_node_results WHERE run_id = ? LIMIT 1`,
     setNodeResult: `UPDATE ${ks}.workflow_node_results SET status = ?, fencing_token = ?, output = ?, error = ?, action = ?, finished_at = ?, recorded_id = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
-    keepCommitEvents: `UPDATE ${ks}.workflow_node_results SET step_events = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
-    markPublished: `UPDATE ${ks}.workflow_node_results SET step_published = true WHERE run_id = ? AND node_id = ? AND attempt = ?`,
+    // NOTE: kept a week: long past any redelivery, and the event store has them by then.
+    keepCommitEvents: `UPDATE ${ks}.workflow_node_results USING TTL 604800 SET step_events = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
+    markPublished: `UPDATE ${ks}.workflow_node_results USING TTL 604800 SET step_published = true WHERE run_id = ? AND node_id = ? AND attempt = ?`,
     markScheduled: `UPDATE ${ks}.workflow_node_results SET scheduled_at = ? WHERE run_id = ? AND node_id = ? AND attempt = ?`,
     selectNodeResults: `SELECT node_id, attempt, status, fencing_token, output, error, action, finished_at, recorded_id, scheduled_at, last_seq, step_events, step_published FROM ${ks}.workflow_node_results WHERE run_id = ?`,
     insertEffect: `INSERT INTO ${ks}.workflow_node_effects (run_id, node_id, effect_id, kind, attempt, fencing_token, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
