@@ -13,6 +13,7 @@ const FILL: Record<NodeState, string> = {
   completed: "#bbf7d0",
   failed: "#fecaca",
   skipped: "#f5f5f4",
+  stopped: "#fef3c7",
 };
 const STROKE: Record<NodeState, string> = {
   pending: "#9ca3af",
@@ -20,6 +21,7 @@ const STROKE: Record<NodeState, string> = {
   completed: "#16a34a",
   failed: "#dc2626",
   skipped: "#a8a29e",
+  stopped: "#d97706",
 };
 
 /** The blueprint as an SVG: nodes as boxes coloured by state, edges as lines (left to right). */

@@ -14,6 +14,11 @@ describe("nodeStates", () => {
     expect(nodeStates(["a", "b", "c", "d"], events)).toEqual({ a: "completed", b: "running", c: "skipped", d: "pending" });
   });
 
+  it("shows nodes still scheduled or running when the run ended as stopped", () => {
+    const events = [event(1, "NODE_SCHEDULED", "a"), event(2, "NODE_SCHEDULED", "b"), event(3, "NODE_COMPLETED", "a"), event(4, "RUN_CANCELLED")];
+    expect(nodeStates(["a", "b", "c"], events)).toEqual({ a: "completed", b: "stopped", c: "pending" });
+  });
+
   it("ignores events about nodes the blueprint lacks", () => {
     expect(nodeStates(["a"], [event(1, "NODE_FAILED", "zz")])).toEqual({ a: "pending" });
   });

@@ -6,7 +6,7 @@ export function isTerminalStatus(status: string | null | undefined): boolean {
 }
 
 /** How the pages draw a node. */
-export const NODE_STATES = ["pending", "running", "completed", "failed", "skipped"] as const;
+export const NODE_STATES = ["pending", "running", "completed", "failed", "skipped", "stopped"] as const;
 export type NodeState = (typeof NODE_STATES)[number];
 
 /** One event of a run's timeline, as the pages show it (JSON-safe). */
@@ -56,7 +56,8 @@ export interface RunSnapshot {
 /**
  * Each node's state, from the run's events in seq order: the last event about a node
  * decides (a failed attempt followed by NODE_RETRIED is running again). Nodes no event
- * names are pending.
+ * names are pending; nodes still scheduled or running when the run ended (cancelled,
+ * failed) never finished: stopped.
  */
 export function nodeStates(nodeIds: readonly string[], events: readonly RunEventView[]): Record<string, NodeState> {
   const states: Record<string, NodeState> = Object.fromEntries(nodeIds.map((id) => [id, "pending" as NodeState]));
@@ -65,6 +66,9 @@ export function nodeStates(nodeIds: readonly string[], events: readonly RunEvent
     if (!event.nodeId || !(event.nodeId in states)) continue;
     const state = NODE_EVENT_STATES[event.type];
     if (state) states[event.nodeId] = state;
+  }
+  if (timelineFinished(ordered)) {
+    for (const id of Object.keys(states)) if (states[id] === "running") states[id] = "stopped";
   }
   return states;
 }
