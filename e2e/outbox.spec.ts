@@ -1,13 +1,13 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { connect as connectTcp } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { expect, test, type Page } from "@playwright/test";
 import type cassandra from "cassandra-driver";
+import { isListening } from "../tests/support/tcp.ts";
 import { e2eEnv } from "./env.ts";
 import { connectE2eCassandra } from "./cassandra.ts";
 
@@ -185,21 +185,6 @@ async function stopKafka(): Promise<void> {
 async function startKafka(): Promise<void> {
   await run("bash", [join(repoRoot, "scripts/stack/up.sh")], { cwd: repoRoot, timeout: 300_000 });
   kafkaStoppedByUs = false;
-}
-
-function isListening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connectTcp({ host, port, timeout: 2_000 });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 /** Everything in the outbox's segment files, as text. */

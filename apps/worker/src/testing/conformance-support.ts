@@ -7,7 +7,6 @@
  */
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { connect as connectTcp } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { connectCassandra } from "@taskflow/cassandra";
@@ -29,6 +28,7 @@ import type { Consumer } from "kafkajs";
 import pg from "pg";
 import { expect } from "vitest";
 import { services, testKafka } from "../../../../tests/support/services.ts";
+import { isListening as isListeningAt } from "../../../../tests/support/tcp.ts";
 import { EXAMPLE_BLUEPRINT_IDS, loadExampleBlueprint, workerRegistry } from "../nodes/index.ts";
 import type { WorkerRunStore } from "../runtime/workflow-runtime.ts";
 import type { TransportHarness } from "./transport-harness.ts";
@@ -263,18 +263,7 @@ export async function startStackKafka(): Promise<void> {
   await run("bash", [`${repoRoot}scripts/stack/up.sh`], { cwd: repoRoot, timeout: 300_000 });
 }
 
-/** Whether something accepts TCP connections on host:port. */
+/** Whether the stack's Kafka (or something else on host:port) accepts TCP connections. */
 export function isListening(host = brokerHost, port = Number(brokerPort)): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connectTcp({ host, port, timeout: 2_000 });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(false));
-  });
+  return isListeningAt(host, port);
 }
